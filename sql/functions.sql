@@ -1,0 +1,126 @@
+-- SQL-level functions and triggers; they call the Rust functions defined
+-- by the extension (migrate._graph, migrate._check_*).
+
+CREATE FUNCTION migrate.history()
+RETURNS TABLE (id text, down_revision text[], message text,
+               applied boolean, is_head boolean, applied_at timestamptz)
+LANGUAGE sql STABLE
+AS $$
+    SELECT g.id, r.down_revision, r.message, g.applied, g.is_head,
+           CASE WHEN g.applied THEN
+               (SELECT max(l.finished_at) FROM migrate.log l
+                 WHERE l.revision = g.id AND l.direction = 'upgrade')
+           END
+      FROM migrate._graph() g
+      JOIN migrate.revisions r ON r.id = g.id
+     ORDER BY g.ord
+$$;
+COMMENT ON FUNCTION migrate.history() IS
+    'Every stored revision, newest first: id, parents, message, applied, is_head, applied_at.';
+
+-- Each row: a valid id, valid ops, and a downgrade (explicit or derived).
+CREATE FUNCTION migrate._revisions_check_row() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF (NEW.id, NEW.down_revision, NEW.depends_on, NEW.upgrade, NEW.downgrade)
+           IS NOT DISTINCT FROM
+           (OLD.id, OLD.down_revision, OLD.depends_on, OLD.upgrade, OLD.downgrade) THEN
+            RETURN NEW;
+        END IF;
+        IF cardinality(migrate._applied(ARRAY[OLD.id])) > 0 THEN
+            RAISE EXCEPTION 'revision % is applied and cannot be changed', OLD.id
+                USING ERRCODE = '23000',
+                      HINT = 'Downgrade below it first, or add a new revision.';
+        END IF;
+    END IF;
+    PERFORM migrate._check_revision(NEW.id, NEW.down_revision, NEW.depends_on,
+                                    NEW.upgrade, NEW.downgrade);
+    RETURN NEW;
+END
+$$;
+
+-- Each statement: every parent and dependency is stored, no cycle.
+CREATE FUNCTION migrate._revisions_check_insert() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT n.id, x.kind, x.ref INTO bad
+      FROM new_rows n
+     CROSS JOIN LATERAL (
+           SELECT 'parent' AS kind, p AS ref FROM unnest(n.down_revision) p
+           UNION ALL
+           SELECT 'dependency', d FROM unnest(n.depends_on) d) x
+     WHERE NOT EXISTS (SELECT 1 FROM migrate.revisions r WHERE r.id = x.ref)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'revision %: unknown % %', bad.id, bad.kind, bad.ref
+            USING ERRCODE = '23503',
+                  HINT = 'Store the parent revision first, or fix down_revision.';
+    END IF;
+    PERFORM migrate._check_new_revisions(
+        (SELECT jsonb_agg(jsonb_build_object('id', id, 'down_revision', down_revision,
+                                             'depends_on', depends_on))
+           FROM new_rows));
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION migrate._revisions_check_graph() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM migrate._check_graph();
+    RETURN NULL;
+END
+$$;
+
+-- Deleting: nothing stored may still name a deleted revision, and no
+-- deleted revision may be current (together: none was applied).
+CREATE FUNCTION migrate._revisions_check_delete() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT o.id INTO bad FROM old_rows o
+     WHERE EXISTS (SELECT 1 FROM migrate.version v WHERE v.version_num = o.id)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'revision % is applied and cannot be deleted', bad.id
+            USING ERRCODE = '23000',
+                  HINT = 'Downgrade below it first.';
+    END IF;
+    SELECT o.id, r.id AS child INTO bad FROM old_rows o
+      JOIN migrate.revisions r ON o.id = ANY (r.down_revision) OR o.id = ANY (r.depends_on)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'revision % cannot be deleted: revision % builds on it', bad.id, bad.child
+            USING ERRCODE = '23503';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION migrate._append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'migrate.log is append-only'
+        USING ERRCODE = '55000',
+              HINT = 'The log records every step run; it is not edited.';
+END
+$$;
+
+CREATE TRIGGER check_row BEFORE INSERT OR UPDATE ON migrate.revisions
+    FOR EACH ROW EXECUTE FUNCTION migrate._revisions_check_row();
+CREATE TRIGGER check_insert AFTER INSERT ON migrate.revisions
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate._revisions_check_insert();
+CREATE TRIGGER check_graph AFTER UPDATE OF id, down_revision, depends_on ON migrate.revisions
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate._revisions_check_graph();
+CREATE TRIGGER check_delete AFTER DELETE ON migrate.revisions
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate._revisions_check_delete();
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON migrate.log
+    FOR EACH ROW EXECUTE FUNCTION migrate._append_only();
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON migrate.log
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate._append_only();

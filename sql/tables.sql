@@ -1,0 +1,39 @@
+-- The extension's own tables. Their rows are dumped by pg_dump
+-- (pg_extension_config_dump), so a restore keeps the migration history.
+
+CREATE TABLE migrate.revisions (
+    id            text PRIMARY KEY,
+    down_revision text[] NOT NULL DEFAULT '{}',
+    branch_labels text[] NOT NULL DEFAULT '{}',
+    depends_on    text[] NOT NULL DEFAULT '{}',
+    message       text,
+    upgrade       jsonb NOT NULL,
+    downgrade     jsonb,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE migrate.revisions IS
+    'Stored revisions: parents (down_revision), ops to upgrade and downgrade (NULL = the inverse of upgrade).';
+
+-- Like alembic_version: one row per current head.
+CREATE TABLE migrate.version (
+    version_num text PRIMARY KEY
+);
+COMMENT ON TABLE migrate.version IS 'The applied heads of the revision graph.';
+
+-- Append-only record of every step run.
+CREATE TABLE migrate.log (
+    id          bigserial PRIMARY KEY,
+    revision    text NOT NULL,
+    direction   text NOT NULL CHECK (direction IN ('upgrade', 'downgrade')),
+    started_at  timestamptz NOT NULL,
+    finished_at timestamptz NOT NULL,
+    role        text NOT NULL,
+    statements  text[] NOT NULL
+);
+CREATE INDEX log_revision_idx ON migrate.log (revision, finished_at);
+COMMENT ON TABLE migrate.log IS 'Every step run: revision, direction, times, role and the SQL executed.';
+
+SELECT pg_catalog.pg_extension_config_dump('migrate.revisions', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.version', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.log', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.log_id_seq', '');

@@ -1,0 +1,178 @@
+//! Reads of PostgreSQL's own catalogs, through SPI and the server's parser.
+//!
+//! This is where the live database is asked what exists: enum types and
+//! their values, the columns that use a type, and what a written type name
+//! means. Nothing here changes anything.
+
+use crate::error::{code, MigrateError, Result};
+use crate::quote::{ident, qualified};
+use crate::render::TypeNames;
+use pgrx::prelude::*;
+use std::ffi::{CStr, CString};
+
+/// Turn an SPI failure into our error type (these are internal failures,
+/// not user mistakes: SPI raises PostgreSQL errors for those).
+pub fn spi<T>(r: std::result::Result<T, pgrx::spi::Error>) -> Result<T> {
+    r.map_err(|e| {
+        MigrateError::new(
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            format!("SPI failed: {e}"),
+        )
+    })
+}
+
+/// A type found by name in one schema.
+pub struct FoundType {
+    /// `pg_type.typtype`: `e` for an enum.
+    pub kind: String,
+    /// The enum's values in order (empty for other kinds).
+    pub values: Vec<String>,
+}
+
+/// The type `name` in `schema`, or in the schema `CREATE TYPE` would use
+/// (the current schema) when none is given.
+pub fn type_in_creation_schema(schema: Option<&str>, name: &str) -> Result<Option<FoundType>> {
+    let row = Spi::connect_mut(|c| {
+        let t = c.update(
+            "SELECT t.typtype::text, \
+                    ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e \
+                          WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) \
+               FROM pg_catalog.pg_type t \
+               JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+              WHERE n.nspname = COALESCE($1, pg_catalog.current_schema()) AND t.typname = $2",
+            Some(1),
+            &[schema.into(), name.into()],
+        )?;
+        if t.is_empty() {
+            return Ok(None);
+        }
+        let first = t.first();
+        let kind: Option<String> = first.get(1)?;
+        let values: Option<Vec<Option<String>>> = first.get(2)?;
+        Ok(Some(FoundType {
+            kind: kind.unwrap_or_default(),
+            values: values.unwrap_or_default().into_iter().flatten().collect(),
+        }))
+    });
+    spi(row)
+}
+
+/// The type a `DROP TYPE` of this name would drop, with the columns (of
+/// tables, views and composite types) that still use it or an array of it.
+pub struct TypeUse {
+    pub kind: String,
+    pub columns: Vec<String>,
+}
+
+pub fn type_uses(schema: Option<&str>, name: &str) -> Result<Option<TypeUse>> {
+    let written = qualified(schema, name);
+    let row = Spi::connect_mut(|c| {
+        let t = c.update(
+            "SELECT t.typtype::text, \
+                    ARRAY(SELECT pg_catalog.format('%s %s column %I', \
+                                   CASE r.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' \
+                                                  WHEN 'c' THEN 'type' ELSE 'table' END, \
+                                   a.attrelid::pg_catalog.regclass, a.attname) \
+                            FROM pg_catalog.pg_attribute a \
+                            JOIN pg_catalog.pg_class r ON r.oid = a.attrelid \
+                           WHERE a.atttypid IN (t.oid, t.typarray) AND a.attnum > 0 \
+                             AND NOT a.attisdropped \
+                           ORDER BY 1) \
+               FROM pg_catalog.pg_type t WHERE t.oid = pg_catalog.to_regtype($1)",
+            Some(1),
+            &[written.as_str().into()],
+        )?;
+        if t.is_empty() {
+            return Ok(None);
+        }
+        let first = t.first();
+        let kind: Option<String> = first.get(1)?;
+        let columns: Option<Vec<Option<String>>> = first.get(2)?;
+        Ok(Some(TypeUse {
+            kind: kind.unwrap_or_default(),
+            columns: columns.unwrap_or_default().into_iter().flatten().collect(),
+        }))
+    });
+    spi(row)
+}
+
+/// Resolves written type names with the server's own type-name parser and
+/// prints them back in PostgreSQL's canonical, safely quoted spelling.
+pub struct Catalog;
+
+impl TypeNames for Catalog {
+    fn sql_type(&mut self, written: &str) -> Result<String> {
+        if let Some(found) = parse_type(written)? {
+            return Ok(found);
+        }
+        // A mixed-case name as create_enum stored it ("MyEnum") is found
+        // when quoted; unquoted SQL would fold it to lower case.
+        if let Some(quoted) = quoted_fallback(written) {
+            if let Some(found) = parse_type(&quoted)? {
+                return Ok(found);
+            }
+        }
+        Err(MigrateError::new(
+            code::UNKNOWN,
+            format!("type \"{written}\" does not exist"),
+        )
+        .with_hint(
+            "Create the type before the column that uses it (create_enum first); \
+             type names are looked up with the current search_path.",
+        ))
+    }
+}
+
+/// `MyEnum` -> `"MyEnum"`, `MyEnum[]` -> `"MyEnum"[]`, for a plain name
+/// with capitals; anything else has no fallback.
+pub fn quoted_fallback(written: &str) -> Option<String> {
+    let base = written.trim_end_matches("[]");
+    let plain = !base.is_empty()
+        && base
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        && !base.starts_with(|c: char| c.is_ascii_digit() || c == '$');
+    if plain && base.chars().any(|c| c.is_ascii_uppercase()) {
+        Some(format!("{}{}", ident(base), &written[base.len()..]))
+    } else {
+        None
+    }
+}
+
+/// `parseTypeString` (the parser behind `::type` casts, which refuses
+/// anything but one type name) and `format_type_with_typemod`.
+fn parse_type(written: &str) -> Result<Option<String>> {
+    let c = CString::new(written)
+        .map_err(|_| MigrateError::invalid("a type name must not contain a NUL character"))?;
+    let mut oid = pg_sys::InvalidOid;
+    let mut typmod: i32 = -1;
+    // SAFETY: valid C string and out-pointers; errors (a syntax error in the
+    // name) are raised as PostgreSQL errors and caught by the op wrapper.
+    unsafe {
+        pg_sys::parseTypeString(c.as_ptr(), &mut oid, &mut typmod, true);
+    }
+    if oid == pg_sys::InvalidOid {
+        return Ok(None);
+    }
+    // SAFETY: oid names an existing type; the result is a palloc'd C string.
+    let printed = unsafe {
+        let p = pg_sys::format_type_with_typemod(oid, typmod);
+        CStr::from_ptr(p).to_string_lossy().into_owned()
+    };
+    Ok(Some(printed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted_fallback;
+
+    #[test]
+    fn fallback_quotes_plain_mixed_case_names_only() {
+        assert_eq!(quoted_fallback("MyEnum").as_deref(), Some("\"MyEnum\""));
+        assert_eq!(quoted_fallback("MyEnum[]").as_deref(), Some("\"MyEnum\"[]"));
+        assert_eq!(quoted_fallback("my_enum"), None);
+        assert_eq!(quoted_fallback("varchar(20)"), None);
+        assert_eq!(quoted_fallback("x; DROP"), None);
+        assert_eq!(quoted_fallback("1A"), None);
+    }
+}

@@ -1,0 +1,157 @@
+//! The one error type of the extension.
+//!
+//! Every failure a user can cause becomes a [`MigrateError`]: a SQLSTATE, a
+//! message that names the revision and op where there is one, and an optional
+//! detail and hint. The pure core builds these values; only [`MigrateError::raise`]
+//! (called by the thin shell) hands them to PostgreSQL.
+
+use pgrx::PgSqlErrorCode;
+use std::fmt;
+
+pub type Result<T> = std::result::Result<T, MigrateError>;
+
+/// The SQLSTATEs this extension raises itself. PostgreSQL's own errors keep
+/// their code; see `docs/errors.md` for the table users read.
+pub mod code {
+    use pgrx::PgSqlErrorCode as C;
+    /// Malformed ops, revision ids, targets or arguments.
+    pub const INVALID: C = C::ERRCODE_INVALID_PARAMETER_VALUE; // 22023
+    /// A revision, type or object that does not exist.
+    pub const UNKNOWN: C = C::ERRCODE_UNDEFINED_OBJECT; // 42704
+    /// A prefix that matches several revisions.
+    pub const AMBIGUOUS: C = C::ERRCODE_AMBIGUOUS_ALIAS; // 42P09
+    /// Several heads (or current revisions) where exactly one is needed.
+    pub const SEVERAL: C = C::ERRCODE_CARDINALITY_VIOLATION; // 21000
+    /// A relative target that walks past base or past head.
+    pub const OUT_OF_RANGE: C = C::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE; // 22003
+    /// An op that cannot be inverted, with no explicit downgrade.
+    pub const NO_DOWNGRADE: C = C::ERRCODE_FEATURE_NOT_SUPPORTED; // 0A000
+    /// A parent or dependency that is not stored.
+    pub const UNKNOWN_PARENT: C = C::ERRCODE_FOREIGN_KEY_VIOLATION; // 23503
+    /// A cycle in the revision graph; changing an applied revision.
+    pub const GRAPH: C = C::ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION; // 23000
+    /// A revision id that is already stored.
+    pub const DUPLICATE: C = C::ERRCODE_UNIQUE_VIOLATION; // 23505
+    /// An object that already exists in an incompatible shape.
+    pub const EXISTS: C = C::ERRCODE_DUPLICATE_OBJECT; // 42710
+    /// An object of the wrong kind (a table where an enum is expected...).
+    pub const WRONG_KIND: C = C::ERRCODE_WRONG_OBJECT_TYPE; // 42809
+    /// Something still uses the object to be dropped.
+    pub const IN_USE: C = C::ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST; // 2BP01
+    /// A run that cannot be serialized (waited for another run under a
+    /// snapshot that cannot see its result).
+    pub const RETRY: C = C::ERRCODE_T_R_SERIALIZATION_FAILURE; // 40001
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrateError {
+    pub code: PgSqlErrorCode,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl MigrateError {
+    pub fn new(code: PgSqlErrorCode, message: impl Into<String>) -> Self {
+        MigrateError {
+            code,
+            message: message.into(),
+            detail: None,
+            hint: None,
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(code::INVALID, message)
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Prefix the message with where it happened, e.g.
+    /// `revision 1a2b3c, op 2 (add_column): ...`.
+    pub fn context(mut self, prefix: &str) -> Self {
+        self.message = format!("{prefix}: {}", self.message);
+        self
+    }
+
+    /// The five-character SQLSTATE, for tests and messages.
+    pub fn sqlstate(&self) -> String {
+        sqlstate_of(self.code)
+    }
+
+    /// Hand the error to PostgreSQL as an ERROR. Never returns.
+    pub fn raise(self) -> ! {
+        let mut report =
+            pgrx::pg_sys::panic::ErrorReport::new(self.code, self.message, "migrate_ext");
+        if let Some(d) = self.detail {
+            report = report.set_detail(d);
+        }
+        if let Some(h) = self.hint {
+            report = report.set_hint(h);
+        }
+        report.report(pgrx::PgLogLevel::ERROR);
+        unreachable!("ERROR-level report returned")
+    }
+}
+
+impl fmt::Display for MigrateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.sqlstate())
+    }
+}
+
+/// Decode PostgreSQL's packed SQLSTATE (six bits per character).
+pub fn sqlstate_of(code: PgSqlErrorCode) -> String {
+    let mut n = code as isize;
+    let mut s = String::with_capacity(5);
+    for _ in 0..5 {
+        s.push(char::from((n & 0x3f) as u8 + b'0'));
+        n >>= 6;
+    }
+    s
+}
+
+/// Unwrap a result in the shell, raising the error in PostgreSQL.
+pub trait OrRaise<T> {
+    fn or_raise(self) -> T;
+}
+
+impl<T> OrRaise<T> for Result<T> {
+    fn or_raise(self) -> T {
+        match self {
+            Ok(v) => v,
+            Err(e) => e.raise(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlstates_decode() {
+        assert_eq!(sqlstate_of(code::INVALID), "22023");
+        assert_eq!(sqlstate_of(code::UNKNOWN), "42704");
+        assert_eq!(sqlstate_of(code::AMBIGUOUS), "42P09");
+        assert_eq!(sqlstate_of(code::SEVERAL), "21000");
+        assert_eq!(sqlstate_of(code::IN_USE), "2BP01");
+        assert_eq!(sqlstate_of(code::RETRY), "40001");
+        assert_eq!(sqlstate_of(code::NO_DOWNGRADE), "0A000");
+    }
+
+    #[test]
+    fn context_prefixes_message() {
+        let e = MigrateError::invalid("bad").context("revision abc, op 1 (execute)");
+        assert_eq!(e.message, "revision abc, op 1 (execute): bad");
+        assert_eq!(e.sqlstate(), "22023");
+    }
+}

@@ -1,0 +1,38 @@
+//! migrate_ext: Alembic-style schema migrations that run inside PostgreSQL.
+//!
+//! The pure core: [`ops`] (parsing), [`render`] (SQL), [`graph`] (the
+//! revision graph), [`target`] (targets and ids), [`quote`], [`error`].
+//! The shell that touches the server: [`catalog`] (PostgreSQL's catalogs),
+//! [`store`] (the extension's tables), [`run`] (running steps) and [`api`]
+//! (the SQL functions).
+
+pub mod api;
+pub mod catalog;
+pub mod error;
+pub mod graph;
+pub mod ops;
+pub mod quote;
+pub mod render;
+pub mod run;
+pub mod store;
+pub mod target;
+
+::pgrx::pg_module_magic!(name, version);
+
+pgrx::extension_sql_file!("../sql/tables.sql", name = "tables", bootstrap);
+pgrx::extension_sql_file!("../sql/functions.sql", name = "functions", finalize);
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {}
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

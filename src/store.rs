@@ -1,0 +1,186 @@
+//! Reads and writes of the extension's own tables: `migrate.revisions`,
+//! `migrate.version` and `migrate.log`, and the lock that serializes runs.
+
+use crate::catalog::spi;
+use crate::error::{code, MigrateError, Result};
+use crate::graph::{Graph, Node};
+use pgrx::prelude::*;
+use pgrx::JsonB;
+use serde_json::Value;
+
+/// The advisory lock every run and every `migrate.revision()` takes for the
+/// rest of its transaction ("migrate\0" as a 64-bit key).
+const LOCK_KEY: i64 = 0x6d69_6772_6174_6500;
+
+/// Take the run lock. If another session held it and the transaction's
+/// snapshot predates that session's commit, what it did cannot be seen:
+/// refuse with a serialization failure instead of running revisions twice.
+pub fn lock() -> Result<()> {
+    let got = spi(Spi::get_one_with_args::<bool>(
+        "SELECT pg_catalog.pg_try_advisory_xact_lock($1)",
+        &[LOCK_KEY.into()],
+    ))?;
+    if got == Some(true) {
+        return Ok(());
+    }
+    spi(Spi::run_with_args(
+        "SELECT pg_catalog.pg_advisory_xact_lock($1)",
+        &[LOCK_KEY.into()],
+    ))?;
+    // SAFETY: reads a global of the current transaction.
+    if unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32 {
+        return Err(MigrateError::new(
+            code::RETRY,
+            "another session ran migrations while this transaction waited, and its snapshot cannot see them",
+        )
+        .with_hint("Retry the transaction, or call migrate functions under READ COMMITTED."));
+    }
+    Ok(())
+}
+
+/// The whole revision graph (ids and edges, not ops), in load order.
+pub fn load_graph() -> Result<Graph> {
+    let nodes = spi(Spi::connect_mut(|c| {
+        let rows = c.update(
+            "SELECT id, down_revision, depends_on, message FROM migrate.revisions \
+             ORDER BY created_at, id",
+            None,
+            &[],
+        )?;
+        let mut nodes = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: Option<String> = row.get(1)?;
+            let parents: Option<Vec<Option<String>>> = row.get(2)?;
+            let deps: Option<Vec<Option<String>>> = row.get(3)?;
+            nodes.push(Node {
+                id: id.unwrap_or_default(),
+                parents: parents.unwrap_or_default().into_iter().flatten().collect(),
+                depends_on: deps.unwrap_or_default().into_iter().flatten().collect(),
+                message: row.get(4)?,
+            });
+        }
+        Ok::<_, pgrx::spi::Error>(nodes)
+    }))?;
+    Graph::new(nodes)
+}
+
+/// The rows of `migrate.version`.
+pub fn versions() -> Result<Vec<String>> {
+    spi(Spi::connect_mut(|c| {
+        let rows = c.update(
+            "SELECT version_num FROM migrate.version ORDER BY version_num",
+            None,
+            &[],
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Some(v) = row.get::<String>(1)? {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }))
+}
+
+/// The stored upgrade and downgrade JSON of the given revisions.
+pub fn ops_of(ids: &[String]) -> Result<Vec<(String, Value, Option<Value>)>> {
+    spi(Spi::connect_mut(|c| {
+        let rows = c.update(
+            "SELECT id, upgrade, downgrade FROM migrate.revisions WHERE id = ANY($1)",
+            None,
+            &[ids.to_vec().into()],
+        )?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: Option<String> = row.get(1)?;
+            let up: Option<JsonB> = row.get(2)?;
+            let down: Option<JsonB> = row.get(3)?;
+            out.push((
+                id.unwrap_or_default(),
+                up.map(|j| j.0).unwrap_or(Value::Null),
+                down.map(|j| j.0),
+            ));
+        }
+        Ok(out)
+    }))
+}
+
+pub fn revision_exists(id: &str) -> Result<bool> {
+    Ok(spi(Spi::get_one_with_args::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM migrate.revisions WHERE id = $1)",
+        &[id.into()],
+    ))?
+    .unwrap_or(false))
+}
+
+/// A fresh 12-hex-digit id.
+pub fn new_id() -> Result<String> {
+    spi(Spi::get_one::<String>(
+        "SELECT pg_catalog.substr(pg_catalog.md5(pg_catalog.gen_random_uuid()::text), 1, 12)",
+    ))?
+    .ok_or_else(|| MigrateError::new(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, "no id generated"))
+}
+
+pub struct NewRevision<'a> {
+    pub id: &'a str,
+    pub parents: Vec<String>,
+    pub message: Option<&'a str>,
+    pub upgrade: Value,
+    pub downgrade: Option<Value>,
+}
+
+pub fn insert_revision(r: NewRevision) -> Result<()> {
+    spi(Spi::run_with_args(
+        "INSERT INTO migrate.revisions (id, down_revision, message, upgrade, downgrade) \
+         VALUES ($1, $2, $3, $4, $5)",
+        &[
+            r.id.into(),
+            r.parents.into(),
+            r.message.into(),
+            JsonB(r.upgrade).into(),
+            r.downgrade.map(JsonB).into(),
+        ],
+    ))
+}
+
+/// One step of a run, as `migrate.log` records it.
+pub struct LogEntry {
+    pub revision: String,
+    pub direction: &'static str,
+    pub started: f64,
+    pub finished: f64,
+    pub statements: Vec<String>,
+}
+
+/// Record a finished run: the steps in `migrate.log` and the new heads in
+/// `migrate.version`, each in one statement.
+pub fn record(entries: &[LogEntry], heads: &[String]) -> Result<()> {
+    let log: Value = entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "revision": e.revision,
+                "direction": e.direction,
+                "started": e.started,
+                "finished": e.finished,
+                "statements": e.statements,
+            })
+        })
+        .collect();
+    spi(Spi::run_with_args(
+        "WITH steps AS ( \
+             SELECT ord, s FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY AS x(s, ord)), \
+         logged AS ( \
+             INSERT INTO migrate.log (revision, direction, started_at, finished_at, role, statements) \
+             SELECT s->>'revision', s->>'direction', \
+                    pg_catalog.to_timestamp((s->>'started')::float8), \
+                    pg_catalog.to_timestamp((s->>'finished')::float8), \
+                    current_user, \
+                    ARRAY(SELECT pg_catalog.jsonb_array_elements_text(s->'statements')) \
+               FROM steps ORDER BY ord), \
+         cleared AS (DELETE FROM migrate.version WHERE version_num <> ALL($2)) \
+         INSERT INTO migrate.version (version_num) SELECT pg_catalog.unnest($2) \
+         ON CONFLICT (version_num) DO NOTHING",
+        &[JsonB(log).into(), heads.to_vec().into()],
+    ))
+}
