@@ -13,7 +13,7 @@ use serde_json::Value;
 
 /// Store a new revision on top of the single head (or on `down_revision`;
 /// `'base'` starts a new root) and return its id.
-#[pg_extern(schema = "migrate")]
+#[pg_extern]
 fn revision(
     message: Option<&str>,
     upgrade: default!(Option<JsonB>, "'[]'"),
@@ -116,38 +116,38 @@ fn relative(n: Option<i32>) -> Target {
 
 /// Apply revisions up to `target` (default `head`); returns the current
 /// revision afterwards.
-#[pg_extern(schema = "migrate")]
+#[pg_extern]
 fn upgrade(target: default!(Option<&str>, "'head'")) -> Option<String> {
     run::migrate(Direction::Up, &parse_target(target)).or_raise()
 }
 
 /// Apply the next `steps` revisions.
-#[pg_extern(schema = "migrate", name = "upgrade")]
+#[pg_extern(name = "upgrade")]
 fn upgrade_steps(steps: Option<i32>) -> Option<String> {
     run::migrate(Direction::Up, &relative(steps)).or_raise()
 }
 
 /// Revert revisions down to `target`; returns the current revision
 /// afterwards (NULL at base).
-#[pg_extern(schema = "migrate")]
+#[pg_extern]
 fn downgrade(target: Option<&str>) -> Option<String> {
     run::migrate(Direction::Down, &parse_target(target)).or_raise()
 }
 
 /// Revert the last `-steps` revisions: `migrate.downgrade(-1)`.
-#[pg_extern(schema = "migrate", name = "downgrade")]
+#[pg_extern(name = "downgrade")]
 fn downgrade_steps(steps: Option<i32>) -> Option<String> {
     run::migrate(Direction::Down, &relative(steps)).or_raise()
 }
 
 /// The rows of `migrate.version`: the applied heads.
-#[pg_extern(schema = "migrate")]
+#[pg_extern]
 fn current() -> SetOfIterator<'static, String> {
     SetOfIterator::new(store::versions().or_raise())
 }
 
 /// The heads of the stored revision graph.
-#[pg_extern(schema = "migrate")]
+#[pg_extern]
 fn heads() -> SetOfIterator<'static, String> {
     let g = store::load_graph().or_raise();
     let ids: Vec<String> = g.heads().iter().map(|&i| g.id(i).to_string()).collect();
@@ -156,7 +156,7 @@ fn heads() -> SetOfIterator<'static, String> {
 
 /// The graph newest first, with what is applied; `migrate.history()` (in
 /// `sql/functions.sql`) adds the stored columns.
-#[pg_extern(schema = "migrate", name = "_graph")]
+#[pg_extern(name = "_graph")]
 #[allow(clippy::type_complexity)]
 fn graph_rows() -> TableIterator<
     'static,
@@ -184,7 +184,7 @@ fn graph_rows() -> TableIterator<
 
 /// Row check behind the `migrate.revisions` trigger: the id, the ops, and
 /// that a derived downgrade exists.
-#[pg_extern(schema = "migrate", name = "_check_revision")]
+#[pg_extern(name = "_check_revision")]
 fn check_revision(
     id: Option<&str>,
     down_revision: Option<Vec<Option<String>>>,
@@ -229,7 +229,7 @@ fn check_row(
 
 /// Statement check behind the `migrate.revisions` trigger: no cycle among
 /// the new rows (their references to stored rows were checked in SQL).
-#[pg_extern(schema = "migrate", name = "_check_new_revisions")]
+#[pg_extern(name = "_check_new_revisions")]
 fn check_new_revisions(rows: JsonB) {
     let nodes: Vec<Node> = match rows.0 {
         Value::Array(items) => items
@@ -255,13 +255,13 @@ fn check_new_revisions(rows: JsonB) {
 }
 
 /// Full check after `down_revision` or `depends_on` changed.
-#[pg_extern(schema = "migrate", name = "_check_graph")]
+#[pg_extern(name = "_check_graph")]
 fn check_graph() {
     store::load_graph().map(|_| ()).or_raise()
 }
 
 /// Which of `ids` are applied (reachable from `migrate.version`).
-#[pg_extern(schema = "migrate", name = "_applied")]
+#[pg_extern(name = "_applied")]
 fn applied_of(ids: Vec<Option<String>>) -> Vec<String> {
     let g = store::load_graph().or_raise();
     let current = g.current(&store::versions().or_raise()).or_raise();

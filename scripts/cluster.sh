@@ -1,0 +1,30 @@
+# Source this file: helpers to run a throwaway PostgreSQL 15 cluster as the
+# `postgres` user, with a private socket directory, for the demo and tests.
+#   cluster_start DIR PORT   initdb (if needed) and start; exports PGHOST/PGPORT/PGUSER
+#   cluster_stop DIR         stop it
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+
+as_postgres() {
+    if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
+}
+
+cluster_start() {
+    local dir=$1 port=$2
+    mkdir -p "$dir"
+    chown postgres:postgres "$dir"
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust >"$dir/initdb.log" 2>&1 \
+            || { cat "$dir/initdb.log"; return 1; }
+    fi
+    as_postgres mkdir -p "$dir/socket"
+    as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+        -o "-k $dir/socket -p $port -c listen_addresses='' -c max_connections=50" start >/dev/null \
+        || { cat "$dir/server.log"; return 1; }
+    export PGHOST="$dir/socket" PGPORT="$port" PGUSER=postgres
+}
+
+cluster_stop() {
+    local dir=$1
+    [ -f "$dir/data/postmaster.pid" ] && as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    return 0
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Several real sessions run the same bootstrap script at once: store the
+# revisions (ON CONFLICT DO NOTHING) and SELECT migrate.upgrade('head').
+# Every session must succeed and every revision must run exactly once.
+# Uses the cluster in PGHOST/PGPORT.
+set -euo pipefail
+SESSIONS=${SESSIONS:-8}
+REVISIONS=${REVISIONS:-20}
+DB=concurrency_$$
+psql -X -q -d postgres -c "CREATE DATABASE $DB"
+trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true' EXIT
+psql -X -q -d "$DB" -c "CREATE EXTENSION migrate_ext"
+
+script=$(mktemp)
+{
+    echo "INSERT INTO migrate.revisions (id, down_revision, message, upgrade, downgrade) VALUES"
+    for i in $(seq 1 "$REVISIONS"); do
+        parent=$([ "$i" -gt 1 ] && echo "{r$((i - 1))}" || echo "{}")
+        sep=$([ "$i" -lt "$REVISIONS" ] && echo "," || echo "")
+        echo "  ('r$i', '$parent', 'step $i',"
+        echo "   '[{\"op\": \"execute\", \"sql\": \"CREATE TABLE t$i (id int); SELECT pg_sleep(0.01)\"}]',"
+        echo "   '[{\"op\": \"execute\", \"sql\": \"DROP TABLE t$i\"}]')$sep"
+    done
+    echo "ON CONFLICT (id) DO NOTHING;"
+    echo "SELECT migrate.upgrade('head');"
+} >"$script"
+
+pids=()
+for s in $(seq 1 "$SESSIONS"); do
+    psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$script" >"$script.$s.out" 2>&1 &
+    pids+=($!)
+done
+errors=0
+for s in $(seq 1 "$SESSIONS"); do
+    if ! wait "${pids[$((s - 1))]}"; then
+        errors=$((errors + 1))
+        echo "session $s failed:"; cat "$script.$s.out"
+    fi
+done
+
+runs=$(psql -X -At -d "$DB" -c "SELECT count(*) FROM migrate.log WHERE direction = 'upgrade'")
+distinct=$(psql -X -At -d "$DB" -c "SELECT count(DISTINCT revision) FROM migrate.log")
+version=$(psql -X -At -d "$DB" -c "SELECT string_agg(version_num, ',') FROM migrate.version")
+tables=$(psql -X -At -d "$DB" -c "SELECT count(*) FROM pg_tables WHERE tablename ~ '^t[0-9]+$'")
+rm -f "$script" "$script".*
+
+echo "sessions failed: $errors; steps run: $runs (distinct $distinct); version: $version; tables: $tables"
+[ "$errors" -eq 0 ] && [ "$runs" -eq "$REVISIONS" ] && [ "$distinct" -eq "$REVISIONS" ] \
+    && [ "$version" = "r$REVISIONS" ] && [ "$tables" -eq "$REVISIONS" ]

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# pg_dump / pg_restore keeps the migration history: revisions, version and
+# log come back, upgrade('head') has nothing to do, and downgrade still
+# works in the restored database. Uses the cluster in PGHOST/PGPORT.
+set -euo pipefail
+WORK=${1:-$(mktemp -d)}
+SRC=dump_src_$$
+DST=dump_dst_$$
+BIN=/usr/lib/postgresql/15/bin
+trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $SRC" -c "DROP DATABASE IF EXISTS $DST" >/dev/null 2>&1 || true' EXIT
+psql -X -q -d postgres -c "CREATE DATABASE $SRC" -c "CREATE DATABASE $DST"
+psql -X -q -v ON_ERROR_STOP=1 -d "$SRC" >/dev/null <<'SQL'
+CREATE EXTENSION migrate_ext;
+CREATE TABLE my_table (id int);
+INSERT INTO my_table VALUES (1);
+SELECT migrate.revision('enum', '[{"op": "create_enum", "name": "my_enum_type", "values": ["option1", "option2"]},
+  {"op": "add_column", "table": "my_table", "column": {"name": "c", "type": "my_enum_type", "server_default": "option1"}}]', id => 'a1');
+SELECT migrate.revision('more', '[{"op": "add_column", "table": "my_table", "column": {"name": "d", "type": "text"}}]', id => 'b2');
+SELECT migrate.revision('not yet', id => 'c3');
+SELECT migrate.upgrade('b2');
+SQL
+
+state() {
+    psql -X -At -d "$1" -c "SELECT json_agg(h ORDER BY h.id) FROM migrate.history() h" \
+        -c "SELECT json_agg(v) FROM migrate.version v" \
+        -c "SELECT json_agg(l ORDER BY l.id) FROM migrate.log l" \
+        -c "SELECT json_agg(r ORDER BY r.id) FROM migrate.revisions r"
+}
+
+"$BIN/pg_dump" -Fc -d "$SRC" -f "$WORK/dump.pgc"
+"$BIN/pg_restore" --exit-on-error -d "$DST" "$WORK/dump.pgc"
+
+before=$(state "$SRC")
+after=$(state "$DST")
+if [ "$before" != "$after" ]; then
+    echo "history differs after restore:"; diff <(echo "$before") <(echo "$after") || true
+    exit 1
+fi
+echo "history, version, log and revisions identical after restore"
+
+# the log's sequence continues after the restored rows
+next_src=$(psql -X -At -d "$SRC" -c "SELECT last_value FROM migrate.log_id_seq")
+next_dst=$(psql -X -At -d "$DST" -c "SELECT last_value FROM migrate.log_id_seq")
+[ "$next_src" = "$next_dst" ] || { echo "log sequence not restored: $next_src vs $next_dst"; exit 1; }
+
+out=$(psql -X -At -v ON_ERROR_STOP=1 -d "$DST" -c "SELECT migrate.upgrade('b2')" \
+      -c "SELECT migrate.downgrade(-1)" -c "SELECT migrate.upgrade('head')" 2>&1)
+expected=$'b2\na1\nc3'
+if [ "$(echo "$out" | grep -v NOTICE)" != "$expected" ]; then
+    echo "unexpected results in the restored database:"; echo "$out"; exit 1
+fi
+echo "restored database upgrades and downgrades"

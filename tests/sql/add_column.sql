@@ -1,0 +1,50 @@
+-- add_column: any PostgreSQL type (checked before use), defaults as
+-- literals or SQL expressions, NOT NULL; drop_column is its inverse.
+CREATE DATABASE add_column;
+\c add_column
+CREATE EXTENSION migrate_ext;
+CREATE TABLE t (id int);
+INSERT INTO t VALUES (1);
+
+SELECT migrate.revision('columns', $$[
+  {"op": "add_column", "table": "t", "column": {"name": "n", "type": "integer", "server_default": 42, "nullable": false}},
+  {"op": "add_column", "table": "t", "column": {"name": "ratio", "type": "numeric(5,2)", "server_default": 1.5}},
+  {"op": "add_column", "table": "t", "column": {"name": "flag", "type": "boolean", "server_default": true}},
+  {"op": "add_column", "table": "t", "column": {"name": "name", "type": "varchar(20)", "server_default": "it's"}},
+  {"op": "add_column", "table": "t", "column": {"name": "tags", "type": "text[]", "server_default": "{a,b}"}},
+  {"op": "add_column", "table": "t", "column": {"name": "at", "type": "timestamp with time zone", "server_default": {"sql": "now()"}}},
+  {"op": "add_column", "table": "t", "column": {"name": "plain", "type": "text"}}
+]$$, id => 'c1');
+SELECT migrate.upgrade();
+SELECT attname, format_type(atttypid, atttypmod), attnotnull, pg_get_expr(adbin, adrelid)
+  FROM pg_attribute LEFT JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum
+ WHERE attrelid = 't'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT id, n, ratio, flag, name, tags, at IS NOT NULL AS has_at, plain FROM t;
+-- the log shows the type in PostgreSQL's own spelling
+SELECT unnest(statements) FROM migrate.log WHERE revision = 'c1';
+
+-- a mixed-case enum created by create_enum is found by the name it was given
+SELECT migrate.revision('mixed case enum', '[
+  {"op": "create_enum", "name": "Status", "values": ["On", "Off"]},
+  {"op": "add_column", "table": "t", "column": {"name": "status", "type": "Status", "server_default": "On"}},
+  {"op": "add_column", "table": "t", "column": {"name": "history", "type": "Status[]"}}
+]', id => 'c2');
+SELECT migrate.upgrade();
+SELECT status, history FROM t;
+
+-- an unknown type is refused before anything runs
+\set VERBOSITY verbose
+SELECT migrate.revision('bad type', '[{"op": "add_column", "table": "t", "column": {"name": "x", "type": "no_such_type"}}]', id => 'c3');
+SELECT migrate.upgrade();
+\set VERBOSITY default
+DELETE FROM migrate.revisions WHERE id = 'c3';
+
+-- NOT NULL without a default on a table with rows: PostgreSQL's own error
+SELECT migrate.revision('not null', '[{"op": "add_column", "table": "t", "column": {"name": "x", "type": "int", "nullable": false}}]', id => 'c4');
+SELECT migrate.upgrade();
+DELETE FROM migrate.revisions WHERE id = 'c4';
+
+-- downgrade drops the columns again, enum type last
+SELECT migrate.downgrade('base');
+SELECT string_agg(attname, ',') FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0;
+SELECT to_regtype('"Status"') AS type_left;

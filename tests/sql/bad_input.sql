@@ -1,0 +1,59 @@
+-- Malformed input gets a clear error with a fitting SQLSTATE, whether it
+-- comes through migrate.revision() or a direct INSERT; nothing is stored.
+CREATE DATABASE bad_input;
+\c bad_input
+CREATE EXTENSION migrate_ext;
+\set VERBOSITY verbose
+
+-- ops must be a JSON array of objects tagged by "op"
+SELECT migrate.revision('x', '{"op": "execute", "sql": "SELECT 1"}', id => 'r1');
+SELECT migrate.revision('x', '[42]', id => 'r1');
+SELECT migrate.revision('x', '[{"sql": "SELECT 1"}]', id => 'r1');
+-- an unknown op or field is named
+SELECT migrate.revision('x', '[{"op": "create_enum_type", "name": "e", "values": []}]', id => 'r1');
+SELECT migrate.revision('x', '[{"op": "create_enum", "name": "e", "values": ["a"], "checkfirst": true}]', id => 'r1');
+SELECT migrate.revision('x', '[{"op": "add_column", "table": "t", "column": {"name": "c", "type": "int", "nulable": false}}]', id => 'r1');
+-- wrong JSON types and missing fields
+SELECT migrate.revision('x', '[{"op": "create_enum", "name": "e", "values": "a,b"}]', id => 'r1');
+SELECT migrate.revision('x', '[{"op": "drop_column", "table": "t"}]', '[]', id => 'r1');
+SELECT migrate.revision('x', '[{"op": "add_column", "table": "t", "column": {"name": "c", "type": "int", "server_default": [1]}}]', id => 'r1');
+-- what JSON cannot say
+SELECT migrate.revision('x', '[{"op": "create_enum", "name": "e", "values": ["a", "a"]}]', id => 'r1');
+SELECT migrate.revision('x', '[{"op": "create_enum", "name": "", "values": []}]', id => 'r1');
+SELECT migrate.revision('x', '[{"op": "drop_enum", "name": "a_name_that_is_much_too_long_for_postgresql_to_keep_without_cutting_it"}]', '[]', id => 'r1');
+SELECT migrate.revision('x', '[{"op": "execute", "sql": "  "}]', '[]', id => 'r1');
+-- the downgrade is checked too
+SELECT migrate.revision('x', '[]', '[{"op": "nope"}]', id => 'r1');
+-- an op without an inverse needs an explicit downgrade, said at once
+SELECT migrate.revision('x', '[{"op": "execute", "sql": "SELECT 1"}]', id => 'r1');
+SELECT migrate.revision('x', '[{"op": "drop_enum", "name": "e"}]', id => 'r1');
+SELECT migrate.revision('x', '[{"op": "drop_column", "table": "t", "column": "c"}]', id => 'r1');
+-- NULL upgrade
+SELECT migrate.revision('x', NULL, id => 'r1');
+-- ids
+SELECT migrate.revision('x', id => 'head');
+SELECT migrate.revision('x', id => 'has space');
+SELECT migrate.revision('x', id => '-1');
+SELECT migrate.revision('x', id => 'dup');
+SELECT migrate.revision('x', id => 'dup');
+-- parents
+SELECT migrate.revision('x', down_revision => 'nope', id => 'r2');
+SELECT count(*) AS stored FROM migrate.revisions;
+
+-- direct INSERTs are checked the same way
+INSERT INTO migrate.revisions (id, upgrade) VALUES ('i1', '{"op": "execute"}');
+INSERT INTO migrate.revisions (id, upgrade) VALUES ('i1', '[{"op": "execute", "sql": "SELECT 1"}]');
+INSERT INTO migrate.revisions (id, upgrade) VALUES ('base', '[]');
+INSERT INTO migrate.revisions (id, down_revision, upgrade) VALUES ('i2', '{ghost}', '[]');
+INSERT INTO migrate.revisions (id, down_revision, upgrade) VALUES ('i3', '{i3}', '[]');
+INSERT INTO migrate.revisions (id, down_revision, upgrade) VALUES ('i4', '{i5}', '[]'), ('i5', '{i4}', '[]');
+INSERT INTO migrate.revisions (id, down_revision, upgrade) VALUES ('i6', '{NULL}', '[]');
+INSERT INTO migrate.revisions (id, depends_on, upgrade) VALUES ('i7', '{ghost}', '[]');
+SELECT count(*) AS stored FROM migrate.revisions WHERE id LIKE 'i%';
+-- rows may come in any order within one statement
+INSERT INTO migrate.revisions (id, down_revision, upgrade) VALUES ('i9', '{i8}', '[]'), ('i8', '{dup}', '[]');
+SELECT id, down_revision FROM migrate.revisions ORDER BY id;
+-- a revision others build on cannot be deleted
+DELETE FROM migrate.revisions WHERE id = 'i8';
+-- unapplied leaves can
+DELETE FROM migrate.revisions WHERE id = 'i9';
