@@ -57,7 +57,7 @@ BEGIN
     IF FOUND THEN
         RAISE EXCEPTION 'revision %: unknown % %', bad.id, bad.kind, bad.ref
             USING ERRCODE = '23503',
-                  HINT = 'Store the parent revision first, or fix down_revision.';
+                  HINT = 'Store that revision first, or fix down_revision / depends_on.';
     END IF;
     PERFORM migrate._check_new_revisions(
         (SELECT jsonb_agg(jsonb_build_object('id', id, 'down_revision', down_revision,

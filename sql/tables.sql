@@ -1,6 +1,9 @@
 -- The extension's own tables. Their rows are dumped by pg_dump
 -- (pg_extension_config_dump), so a restore keeps the migration history.
 
+CREATE SCHEMA migrate;
+COMMENT ON SCHEMA migrate IS 'migrate_ext: Alembic-style migrations inside PostgreSQL';
+
 CREATE TABLE migrate.revisions (
     id            text PRIMARY KEY,
     down_revision text[] NOT NULL DEFAULT '{}',

@@ -112,14 +112,13 @@ impl TypeNames for Catalog {
                 return Ok(found);
             }
         }
-        Err(MigrateError::new(
-            code::UNKNOWN,
-            format!("type \"{written}\" does not exist"),
-        )
-        .with_hint(
-            "Create the type before the column that uses it (create_enum first); \
+        Err(
+            MigrateError::new(code::UNKNOWN, format!("type \"{written}\" does not exist"))
+                .with_hint(
+                    "Create the type before the column that uses it (create_enum first); \
              type names are looked up with the current search_path.",
-        ))
+                ),
+        )
     }
 }
 
@@ -146,11 +145,25 @@ fn parse_type(written: &str) -> Result<Option<String>> {
         .map_err(|_| MigrateError::invalid("a type name must not contain a NUL character"))?;
     let mut oid = pg_sys::InvalidOid;
     let mut typmod: i32 = -1;
-    // SAFETY: valid C string and out-pointers; errors (a syntax error in the
-    // name) are raised as PostgreSQL errors and caught by the op wrapper.
-    unsafe {
+    // SAFETY: valid C string and out-pointers. A name that does not parse
+    // as one type name raises a syntax error, reported as such below.
+    let parsed = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| unsafe {
         pg_sys::parseTypeString(c.as_ptr(), &mut oid, &mut typmod, true);
-    }
+        Ok(())
+    }))
+    .catch_when(PgSqlErrorCode::ERRCODE_SYNTAX_ERROR, |e| {
+        let why = match &e {
+            pgrx::pg_sys::panic::CaughtError::PostgresError(r) => r.message().to_string(),
+            _ => String::from("syntax error"),
+        };
+        Err(MigrateError::new(
+            PgSqlErrorCode::ERRCODE_SYNTAX_ERROR,
+            format!("invalid type name \"{written}\": {why}"),
+        )
+        .with_hint("A type is written as in SQL: integer, varchar(20), text[], my_enum."))
+    })
+    .execute();
+    parsed?;
     if oid == pg_sys::InvalidOid {
         return Ok(None);
     }

@@ -87,7 +87,9 @@ impl Graph {
                                 code::UNKNOWN_PARENT,
                                 format!("revision {}: unknown {what} {r}", node.id),
                             )
-                            .with_hint("Store the parent revision first, or fix down_revision."))
+                            .with_hint(
+                                "Store that revision first, or fix down_revision / depends_on.",
+                            ))
                         }
                     }
                 }
@@ -95,10 +97,8 @@ impl Graph {
         }
         // Kahn's algorithm; the heap keeps ties in load order.
         let mut indegree: Vec<usize> = before.iter().map(Vec::len).collect();
-        let mut ready: BinaryHeap<Reverse<usize>> = (0..n)
-            .filter(|&i| indegree[i] == 0)
-            .map(Reverse)
-            .collect();
+        let mut ready: BinaryHeap<Reverse<usize>> =
+            (0..n).filter(|&i| indegree[i] == 0).map(Reverse).collect();
         let mut topo = Vec::with_capacity(n);
         while let Some(Reverse(i)) = ready.pop() {
             topo.push(i);
@@ -173,18 +173,21 @@ impl Graph {
             .collect();
         match matches.len() {
             1 => Ok(matches[0]),
-            0 => Err(MigrateError::new(
-                code::UNKNOWN,
-                format!("no revision matches \"{spec}\""),
-            )
-            .with_hint("migrate.history() lists the stored revisions.")),
+            0 => Err(
+                MigrateError::new(code::UNKNOWN, format!("no revision matches \"{spec}\""))
+                    .with_hint("migrate.history() lists the stored revisions."),
+            ),
             k => {
                 let shown: Vec<&str> = matches.iter().take(5).map(|&i| self.id(i)).collect();
                 Err(MigrateError::new(
                     code::AMBIGUOUS,
                     format!("revision prefix \"{spec}\" is ambiguous: it matches {k} revisions"),
                 )
-                .with_detail(format!("Matches: {}{}", shown.join(", "), if k > 5 { ", ..." } else { "" }))
+                .with_detail(format!(
+                    "Matches: {}{}",
+                    shown.join(", "),
+                    if k > 5 { ", ..." } else { "" }
+                ))
                 .with_hint("Give more characters of the revision id."))
             }
         }
@@ -363,7 +366,14 @@ mod tests {
                 let id = format!("r{i}");
                 let parent = format!("r{}", i.wrapping_sub(1));
                 let p = parent.as_str();
-                Node::new(&id, if i == 0 { &[] } else { std::slice::from_ref(&p) })
+                Node::new(
+                    &id,
+                    if i == 0 {
+                        &[]
+                    } else {
+                        std::slice::from_ref(&p)
+                    },
+                )
             })
             .collect();
         Graph::new(nodes).unwrap()
@@ -381,22 +391,53 @@ mod tests {
     fn linear_upgrade_and_downgrade() {
         let g = chain(4);
         let none = vec![false; 4];
-        assert_eq!(ids(&g, &g.plan_upgrade(&none, &t("head")).unwrap()), ["r0", "r1", "r2", "r3"]);
-        assert_eq!(ids(&g, &g.plan_upgrade(&none, &t("+2")).unwrap()), ["r0", "r1"]);
-        assert_eq!(ids(&g, &g.plan_upgrade(&none, &t("r1")).unwrap()), ["r0", "r1"]);
+        assert_eq!(
+            ids(&g, &g.plan_upgrade(&none, &t("head")).unwrap()),
+            ["r0", "r1", "r2", "r3"]
+        );
+        assert_eq!(
+            ids(&g, &g.plan_upgrade(&none, &t("+2")).unwrap()),
+            ["r0", "r1"]
+        );
+        assert_eq!(
+            ids(&g, &g.plan_upgrade(&none, &t("r1")).unwrap()),
+            ["r0", "r1"]
+        );
         let cur = vec![g.get("r3").unwrap()];
         let all = g.closure(&cur);
         assert!(g.plan_upgrade(&all, &t("head")).unwrap().is_empty());
-        assert_eq!(ids(&g, &g.plan_downgrade(&all, &cur, &t("-1")).unwrap()), ["r3"]);
-        assert_eq!(ids(&g, &g.plan_downgrade(&all, &cur, &t("r1")).unwrap()), ["r3", "r2"]);
+        assert_eq!(
+            ids(&g, &g.plan_downgrade(&all, &cur, &t("-1")).unwrap()),
+            ["r3"]
+        );
+        assert_eq!(
+            ids(&g, &g.plan_downgrade(&all, &cur, &t("r1")).unwrap()),
+            ["r3", "r2"]
+        );
         assert_eq!(
             ids(&g, &g.plan_downgrade(&all, &cur, &t("base")).unwrap()),
             ["r3", "r2", "r1", "r0"]
         );
-        assert_eq!(g.plan_downgrade(&all, &cur, &t("-5")).unwrap_err().sqlstate(), "22003");
-        assert_eq!(g.plan_upgrade(&none, &t("+5")).unwrap_err().sqlstate(), "22003");
-        assert_eq!(g.plan_upgrade(&none, &t("-1")).unwrap_err().sqlstate(), "22023");
-        assert_eq!(g.plan_downgrade(&none, &[], &t("r2")).unwrap_err().sqlstate(), "22023");
+        assert_eq!(
+            g.plan_downgrade(&all, &cur, &t("-5"))
+                .unwrap_err()
+                .sqlstate(),
+            "22003"
+        );
+        assert_eq!(
+            g.plan_upgrade(&none, &t("+5")).unwrap_err().sqlstate(),
+            "22003"
+        );
+        assert_eq!(
+            g.plan_upgrade(&none, &t("-1")).unwrap_err().sqlstate(),
+            "22023"
+        );
+        assert_eq!(
+            g.plan_downgrade(&none, &[], &t("r2"))
+                .unwrap_err()
+                .sqlstate(),
+            "22023"
+        );
     }
 
     #[test]
@@ -436,15 +477,23 @@ mod tests {
         ])
         .unwrap();
         let none = vec![false; 3];
-        assert_eq!(g.plan_upgrade(&none, &t("head")).unwrap_err().sqlstate(), "21000");
-        assert_eq!(ids(&g, &g.plan_upgrade(&none, &t("heads")).unwrap()), ["a", "b1", "b2"]);
+        assert_eq!(
+            g.plan_upgrade(&none, &t("head")).unwrap_err().sqlstate(),
+            "21000"
+        );
+        assert_eq!(
+            ids(&g, &g.plan_upgrade(&none, &t("heads")).unwrap()),
+            ["a", "b1", "b2"]
+        );
         let applied = g.closure(&[1, 2]);
         assert_eq!(ids(&g, &g.heads_of(&applied)), ["b1", "b2"]);
         // downgrading one branch leaves the other alone
         let plan = g.plan_downgrade(&applied, &[1, 2], &t("a")).unwrap();
         assert_eq!(ids(&g, &plan), ["b2", "b1"]);
         assert_eq!(
-            g.plan_downgrade(&applied, &[1, 2], &t("-1")).unwrap_err().sqlstate(),
+            g.plan_downgrade(&applied, &[1, 2], &t("-1"))
+                .unwrap_err()
+                .sqlstate(),
             "21000"
         );
     }
@@ -469,7 +518,9 @@ mod tests {
     /// A random DAG: node i's parents are drawn from nodes before it.
     fn dag() -> impl Strategy<Value = Graph> {
         (1usize..40)
-            .prop_flat_map(|n| proptest::collection::vec(proptest::collection::vec(any::<usize>(), 0..3), n))
+            .prop_flat_map(|n| {
+                proptest::collection::vec(proptest::collection::vec(any::<usize>(), 0..3), n)
+            })
             .prop_map(|picks| {
                 let nodes = picks
                     .iter()

@@ -171,8 +171,7 @@ impl Op {
                 schema_ok(schema)?;
                 name_ok("name", name)?;
                 for (i, v) in values.iter().enumerate() {
-                    if v.is_empty() || v.len() > crate::quote::MAX_IDENT_BYTES || v.contains('\0')
-                    {
+                    if v.is_empty() || v.len() > crate::quote::MAX_IDENT_BYTES || v.contains('\0') {
                         return Err(format!(
                             "enum value {v:?} must be 1 to {} bytes without NUL",
                             crate::quote::MAX_IDENT_BYTES
@@ -382,7 +381,11 @@ mod tests {
         let err =
             parse(json!([{"op":"create_enum","name":"x","values":[],"colour":1}])).unwrap_err();
         assert!(err.message.contains("colour"), "{}", err.message);
-        assert!(err.message.contains("op 1 (create_enum)"), "{}", err.message);
+        assert!(
+            err.message.contains("op 1 (create_enum)"),
+            "{}",
+            err.message
+        );
         let err = parse(json!([{"op":"add_column","table":"t","column":{"name":"c","type":"int","nulable":true}}])).unwrap_err();
         assert!(err.message.contains("nulable"), "{}", err.message);
     }

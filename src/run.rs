@@ -10,6 +10,7 @@ use crate::catalog::{self, spi, Catalog};
 use crate::error::{code, MigrateError, Result};
 use crate::graph::Graph;
 use crate::ops::{downgrade_ops, op_label, parse_ops, Op};
+use crate::quote::qualified;
 use crate::render::render;
 use crate::store::{self, LogEntry};
 use crate::target::Target;
@@ -60,7 +61,10 @@ pub fn migrate(direction: Direction, target: &Target) -> Result<Option<String>> 
     for &i in &steps {
         let id = graph.id(i);
         let (up, down) = stored.remove(id).ok_or_else(|| {
-            MigrateError::new(code::UNKNOWN, format!("revision {id} vanished during the run"))
+            MigrateError::new(
+                code::UNKNOWN,
+                format!("revision {id} vanished during the run"),
+            )
         })?;
         let upgrade = parse_ops(id, "upgrade", &up)?;
         let ops = match direction {
@@ -112,7 +116,13 @@ fn joined(graph: &Graph, heads: &[usize]) -> Option<String> {
     if heads.is_empty() {
         None
     } else {
-        Some(heads.iter().map(|&i| graph.id(i)).collect::<Vec<_>>().join(","))
+        Some(
+            heads
+                .iter()
+                .map(|&i| graph.id(i))
+                .collect::<Vec<_>>()
+                .join(","),
+        )
     }
 }
 
@@ -192,11 +202,14 @@ fn run_op(op: &Op, statements: &mut Vec<String>) -> Result<()> {
                     return Err(MigrateError::new(
                         code::IN_USE,
                         format!(
-                            "cannot drop enum \"{name}\": {} still uses it",
+                            "cannot drop enum {} while columns use it: {}",
+                            qualified(schema.as_deref(), name),
                             uses.columns.join(", ")
                         ),
                     )
-                    .with_hint("Drop or change those columns first (drop_column before drop_enum)."));
+                    .with_hint(
+                        "Drop or change those columns first (drop_column before drop_enum).",
+                    ));
                 }
             }
         }

@@ -27,10 +27,10 @@ impl Target {
             _ if t.starts_with('+') || t.starts_with('-') => {
                 let digits = &t[1..];
                 if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(MigrateError::invalid(format!(
-                        "invalid relative target \"{t}\""
-                    ))
-                    .with_hint(HINT));
+                    return Err(
+                        MigrateError::invalid(format!("invalid relative target \"{t}\""))
+                            .with_hint(HINT),
+                    );
                 }
                 let n: i64 = digits.parse().map_err(|_| {
                     MigrateError::new(
@@ -48,7 +48,8 @@ impl Target {
     }
 }
 
-const HINT: &str = "A target is head, heads, base, a revision id or a unique prefix of one, +N or -N.";
+const HINT: &str =
+    "A target is head, heads, base, a revision id or a unique prefix of one, +N or -N.";
 
 /// Names that are targets, so they cannot be revision ids.
 pub const RESERVED: [&str; 3] = ["head", "heads", "base"];
@@ -92,7 +93,9 @@ mod tests {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(
-            Target::parse("+99999999999999999999").unwrap_err().sqlstate(),
+            Target::parse("+99999999999999999999")
+                .unwrap_err()
+                .sqlstate(),
             "22003"
         );
     }

@@ -4,6 +4,15 @@
 CREATE DATABASE atomicity;
 \c atomicity
 CREATE EXTENSION migrate_ext;
+-- sqlstate(sql): run sql, and show the SQLSTATE and message it fails with
+CREATE FUNCTION sqlstate(sql text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+    EXECUTE sql;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$f$;
 
 CREATE TABLE accounts (id int);
 SELECT migrate.revision('base table', '[{"op": "execute", "sql": "CREATE TABLE ok (id int)"}]',
@@ -20,9 +29,9 @@ SELECT migrate.revision('broken', '[{"op": "add_column", "table": "accounts", "c
                                     {"op": "add_column", "table": "accounts", "column": {"name": "status", "type": "text"}}]',
                         id => 'br0004');
 
-\set VERBOSITY verbose
 SELECT migrate.upgrade('head');
-\set VERBOSITY default
+-- PostgreSQL's own SQLSTATE (42701 duplicate_column) is kept
+SELECT sqlstate($$SELECT migrate.upgrade('head')$$);
 
 -- nothing of the three stayed
 SELECT to_regtype('status') AS status_type;

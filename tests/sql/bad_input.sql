@@ -3,7 +3,15 @@
 CREATE DATABASE bad_input;
 \c bad_input
 CREATE EXTENSION migrate_ext;
-\set VERBOSITY verbose
+-- sqlstate(sql): run sql, and show the SQLSTATE and message it fails with
+CREATE FUNCTION sqlstate(sql text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+    EXECUTE sql;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$f$;
 
 -- ops must be a JSON array of objects tagged by "op"
 SELECT migrate.revision('x', '{"op": "execute", "sql": "SELECT 1"}', id => 'r1');
@@ -57,3 +65,15 @@ SELECT id, down_revision FROM migrate.revisions ORDER BY id;
 DELETE FROM migrate.revisions WHERE id = 'i8';
 -- unapplied leaves can
 DELETE FROM migrate.revisions WHERE id = 'i9';
+
+-- the SQLSTATEs of the cases above
+SELECT call, sqlstate(call) FROM (VALUES
+    ($$SELECT migrate.revision('x', '[{"op": "nope"}]')$$),                       -- malformed op
+    ($$SELECT migrate.revision('x', '[{"op": "drop_enum", "name": "e"}]')$$),     -- no inverse
+    ($$SELECT migrate.revision('x', NULL)$$),                                     -- NULL upgrade
+    ($$SELECT migrate.revision('x', id => 'dup')$$),                              -- duplicate id
+    ($$SELECT migrate.revision('x', down_revision => 'ghost')$$),                 -- unknown parent
+    ($$INSERT INTO migrate.revisions (id, down_revision, upgrade) VALUES ('i2', '{ghost}', '[]')$$),
+    ($$INSERT INTO migrate.revisions (id, down_revision, upgrade) VALUES ('i3', '{i3}', '[]')$$),
+    ($$INSERT INTO migrate.revisions (id, down_revision, upgrade) VALUES ('i4', '{i5}', '[]'), ('i5', '{i4}', '[]')$$)
+) AS v(call);

@@ -3,6 +3,9 @@ CREATE DATABASE enum_ops;
 \c enum_ops
 CREATE EXTENSION migrate_ext;
 CREATE SCHEMA app;
+CREATE FUNCTION sqlstate(sql text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN EXECUTE sql; RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END $f$;
 
 -- a schema can be named; values keep their order
 SELECT migrate.revision('mood', '[{"op": "create_enum", "schema": "app", "name": "mood", "values": ["sad", "ok", "happy"]}]', id => 'm1');
@@ -25,9 +28,8 @@ CREATE TABLE people (id int, mood app.mood, moods app.mood[]);
 CREATE VIEW happy_people AS SELECT id, mood FROM people;
 SELECT migrate.revision('drop mood', '[{"op": "drop_enum", "schema": "app", "name": "mood"}]',
                         '[{"op": "create_enum", "schema": "app", "name": "mood", "values": ["sad", "ok", "happy"]}]', id => 'd1');
-\set VERBOSITY verbose
 SELECT migrate.upgrade();
-\set VERBOSITY default
+SELECT sqlstate($$SELECT migrate.upgrade()$$);
 SELECT to_regtype('app.mood') IS NOT NULL AS still_there;
 -- drop_enum of something that is not an enum
 DROP VIEW happy_people;

@@ -11,7 +11,7 @@ SELECT migrate.revision('two', '[]', id => 'r2');
 SELECT migrate.upgrade('r1');
 
 UPDATE migrate.revisions SET upgrade = '[]' WHERE id = 'r1';
-UPDATE migrate.revisions SET down_revision = '{}' WHERE id = 'r1';
+UPDATE migrate.revisions SET downgrade = '[]' WHERE id = 'r1';
 DELETE FROM migrate.revisions WHERE id = 'r1';
 -- the message is not part of what ran, so it may change
 UPDATE migrate.revisions SET message = 'create table one' WHERE id = 'r1';

@@ -3,6 +3,15 @@
 CREATE DATABASE targets;
 \c targets
 CREATE EXTENSION migrate_ext;
+-- sqlstate(sql): run sql, and show the SQLSTATE and message it fails with
+CREATE FUNCTION sqlstate(sql text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+    EXECUTE sql;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$f$;
 
 SELECT migrate.revision('one',   '[{"op": "execute", "sql": "CREATE TABLE t1 (id int)"}]',
                         '[{"op": "execute", "sql": "DROP TABLE t1"}]', id => 'aa0001');
@@ -41,19 +50,22 @@ SELECT count(*) AS versions FROM migrate.version;
 SELECT migrate.upgrade('+2');
 
 -- errors, each with its SQLSTATE
-\set VERBOSITY verbose
-SELECT migrate.upgrade('a');          -- ambiguous prefix
-SELECT migrate.upgrade('zz');         -- unknown revision
-SELECT migrate.downgrade(-3);         -- below base
-SELECT migrate.upgrade('+3');         -- past head
-SELECT migrate.upgrade(-1);           -- an upgrade cannot go down
-SELECT migrate.downgrade('head');     -- a downgrade cannot go up
-SELECT migrate.downgrade(1);          -- nor by a positive step
-SELECT migrate.downgrade('bd0004');   -- not applied
-SELECT migrate.upgrade('up');         -- not a target
-SELECT migrate.upgrade('+x');         -- not a number
-SELECT migrate.upgrade(NULL::text);   -- NULL
-\set VERBOSITY default
+SELECT call, sqlstate(call) FROM (VALUES
+    ($$SELECT migrate.upgrade('a')$$),          -- ambiguous prefix
+    ($$SELECT migrate.upgrade('zz')$$),         -- unknown revision
+    ($$SELECT migrate.downgrade(-3)$$),         -- below base
+    ($$SELECT migrate.upgrade('+3')$$),         -- past head
+    ($$SELECT migrate.upgrade(-1)$$),           -- an upgrade cannot go down
+    ($$SELECT migrate.downgrade('head')$$),     -- a downgrade cannot go up
+    ($$SELECT migrate.downgrade(1)$$),          -- nor by a positive step
+    ($$SELECT migrate.downgrade('bd0004')$$),   -- not applied
+    ($$SELECT migrate.upgrade('up')$$),         -- not a target
+    ($$SELECT migrate.upgrade('+x')$$),         -- not a number
+    ($$SELECT migrate.upgrade(NULL::text)$$)    -- NULL
+) AS v(call);
+-- the hint says what to do
+SELECT migrate.upgrade('a');
+SELECT migrate.downgrade(-3);
 
 -- upgrading to a revision that is already applied does nothing
 SELECT migrate.upgrade('aa0001');
@@ -64,6 +76,7 @@ SELECT migrate.downgrade(0);
 SELECT migrate.revision('side branch', down_revision => 'aa0001', id => 'ff0005');
 SELECT * FROM migrate.heads() ORDER BY 1;
 SELECT migrate.upgrade('head');
+SELECT sqlstate($$SELECT migrate.upgrade('head')$$);
 SELECT migrate.revision('which parent?');
 SELECT migrate.upgrade('heads');
 SELECT * FROM migrate.current() ORDER BY 1;
