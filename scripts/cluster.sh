@@ -2,6 +2,7 @@
 # `postgres` user, with a private socket directory, for the demo and tests.
 #   cluster_start DIR PORT   initdb (if needed) and start; exports PGHOST/PGPORT/PGUSER
 #   cluster_stop DIR         stop it
+# PG_EXTRA_OPTS adds server options (e.g. "-c autovacuum=off").
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 as_postgres() {
@@ -18,7 +19,7 @@ cluster_start() {
     fi
     as_postgres mkdir -p "$dir/socket"
     as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-        -o "-k $dir/socket -p $port -c listen_addresses='' -c max_connections=50" start >/dev/null \
+        -o "-k $dir/socket -p $port -c listen_addresses='' -c max_connections=50 ${PG_EXTRA_OPTS:-}" start >/dev/null \
         || { cat "$dir/server.log"; return 1; }
     export PGHOST="$dir/socket" PGPORT="$port" PGUSER=postgres
 }

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Benchmark: the engine's overhead beside the DDL it runs.
+#
+# For each size N, stores N revisions of 5 ops each (an enum, a table,
+# two columns, an index), times SELECT migrate.upgrade('head'), and times
+# the very same SQL statements (taken from migrate.log) run by psql in one
+# transaction on a fresh database. Prints the ratio engine / plain SQL; the
+# target is <= 1.15 at N = 1000, with time per revision flat as N grows.
+#
+# Usage: bash bench/run.sh [N ...]     (default: 250 500 1000)
+# Needs the extension installed (scripts/install.sh); starts its own cluster.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZES=("${@:-250 500 1000}")
+[ $# -eq 0 ] && SIZES=(250 500 1000)
+REPEAT=${REPEAT:-3}
+WORK=$(mktemp -d /tmp/migrate_ext_bench.XXXXXX)
+chmod 755 "$WORK"
+. scripts/cluster.sh
+trap 'cluster_stop "$WORK/pg"; rm -rf "$WORK"' EXIT
+# no autovacuum worker competing for the two cores during a timed run
+PG_EXTRA_OPTS="-c autovacuum=off" cluster_start "$WORK/pg" "${BENCH_PORT:-55434}"
+
+export PGOPTIONS="-c client_min_messages=warning"
+ms_now() { date +%s%N | cut -c1-13; }
+
+revisions_sql() { # N -> an INSERT of N chained revisions
+    local n=$1
+    echo "INSERT INTO migrate.revisions (id, down_revision, message, upgrade, downgrade) VALUES"
+    for i in $(seq 1 "$n"); do
+        local parent sep
+        parent=$([ "$i" -gt 1 ] && echo "{r$((i - 1))}" || echo "{}")
+        sep=$([ "$i" -lt "$n" ] && echo "," || echo ";")
+        cat <<ROW
+('r$i', '$parent', 'step $i', '[
+  {"op": "create_enum", "name": "e$i", "values": ["a", "b", "c"]},
+  {"op": "execute", "sql": "CREATE TABLE t$i (id bigint PRIMARY KEY)"},
+  {"op": "add_column", "table": "t$i", "column": {"name": "state", "type": "e$i", "nullable": false, "server_default": "a"}},
+  {"op": "add_column", "table": "t$i", "column": {"name": "note", "type": "varchar(80)"}},
+  {"op": "execute", "sql": "CREATE INDEX t${i}_state_idx ON t$i (state)"}]',
+ '[{"op": "execute", "sql": "DROP TABLE t$i"}, {"op": "drop_enum", "name": "e$i"}]')$sep
+ROW
+    done
+}
+
+printf '%6s %12s %12s %8s %14s\n' revisions engine_ms plain_ms ratio engine_ms/rev
+declare -A per_rev
+for n in "${SIZES[@]}"; do
+    revisions_sql "$n" >"$WORK/revisions.sql"
+    best_engine=""; best_plain=""
+    for r in $(seq 1 "$REPEAT"); do
+        psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_engine" -c "DROP DATABASE IF EXISTS bench_plain" \
+            -c "CREATE DATABASE bench_engine" -c "CREATE DATABASE bench_plain"
+        psql -X -q -v ON_ERROR_STOP=1 -d bench_engine -c "CREATE EXTENSION migrate_ext" -f "$WORK/revisions.sql"
+        psql -X -q -d bench_engine -c "CHECKPOINT"
+        t0=$(ms_now)
+        psql -X -q -v ON_ERROR_STOP=1 -d bench_engine -c "SET client_min_messages = warning" \
+            -c "SELECT migrate.upgrade('head')" >/dev/null
+        t1=$(ms_now)
+        psql -X -At -d bench_engine -c "SELECT s || ';' FROM migrate.log, unnest(statements) s ORDER BY id" \
+            >"$WORK/plain.sql"
+        psql -X -q -d postgres -c "CHECKPOINT"
+        t2=$(ms_now)
+        psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_plain -c "SET client_min_messages = warning" \
+            -f "$WORK/plain.sql" >/dev/null
+        t3=$(ms_now)
+        e=$((t1 - t0)); p=$((t3 - t2))
+        if [ -z "$best_engine" ] || [ "$e" -lt "$best_engine" ]; then best_engine=$e; fi
+        if [ -z "$best_plain" ] || [ "$p" -lt "$best_plain" ]; then best_plain=$p; fi
+    done
+    stmts=$(wc -l <"$WORK/plain.sql")
+    ratio=$(python3 -c "print(f'{$best_engine / $best_plain:.3f}')")
+    per=$(python3 -c "print(f'{$best_engine / $n:.2f}')")
+    per_rev[$n]=$per
+    printf '%6s %12s %12s %8s %14s   (%s statements)\n' "$n" "$best_engine" "$best_plain" "$ratio" "$per" "$stmts"
+done
+first=${SIZES[0]}; last=${SIZES[-1]}
+echo "growth: time per revision at $last vs $first revisions: $(python3 -c "print(f'{${per_rev[$last]} / ${per_rev[$first]}:.2f}x')") (1.00x = linear)"
