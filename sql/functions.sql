@@ -1,5 +1,17 @@
 -- SQL-level functions and triggers; they call the Rust functions defined
--- by the extension (migrate._graph, migrate._check_*).
+-- by the extension (migrate._revision, migrate._graph, migrate._check_*).
+
+-- JSON reaches Rust as text, so numbers keep every digit.
+CREATE FUNCTION migrate.revision(message text,
+                                 upgrade jsonb DEFAULT '[]',
+                                 downgrade jsonb DEFAULT NULL,
+                                 id text DEFAULT NULL,
+                                 down_revision text DEFAULT NULL)
+RETURNS text
+LANGUAGE sql VOLATILE
+AS $$ SELECT migrate._revision(message, upgrade::text, downgrade::text, id, down_revision) $$;
+COMMENT ON FUNCTION migrate.revision(text, jsonb, jsonb, text, text) IS
+    'Store a revision (alembic revision -m) and return its id.';
 
 CREATE FUNCTION migrate.history()
 RETURNS TABLE (id text, down_revision text[], message text,
@@ -35,7 +47,7 @@ BEGIN
         END IF;
     END IF;
     PERFORM migrate._check_revision(NEW.id, NEW.down_revision, NEW.depends_on,
-                                    NEW.upgrade, NEW.downgrade);
+                                    NEW.upgrade::text, NEW.downgrade::text);
     RETURN NEW;
 END
 $$;
@@ -61,7 +73,7 @@ BEGIN
     END IF;
     PERFORM migrate._check_new_revisions(
         (SELECT jsonb_agg(jsonb_build_object('id', id, 'down_revision', down_revision,
-                                             'depends_on', depends_on))
+                                             'depends_on', depends_on))::text
            FROM new_rows));
     RETURN NULL;
 END

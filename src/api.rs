@@ -3,42 +3,35 @@
 
 use crate::error::{code, MigrateError, OrRaise, Result};
 use crate::graph::{Graph, Node};
-use crate::ops::{downgrade_ops, parse_ops};
+use crate::ops::{downgrade_ops, parse_json, parse_ops};
 use crate::run::{self, Direction};
 use crate::store::{self, NewRevision};
 use crate::target::{check_id, Target};
 use pgrx::prelude::*;
-use pgrx::JsonB;
 use serde_json::Value;
 
 #[pg_schema]
 mod migrate {
     use super::*;
 
-    /// Store a new revision on top of the single head (or on `down_revision`;
-    /// `'base'` starts a new root) and return its id.
-    #[pg_extern]
+    /// Store a new revision; `migrate.revision(message, upgrade jsonb, ...)`
+    /// (in `sql/functions.sql`) passes the JSON as text, so that numbers keep
+    /// their digits and malformed JSON is an error rather than a crash.
+    #[pg_extern(name = "_revision")]
     fn revision(
         message: Option<&str>,
-        upgrade: default!(Option<JsonB>, "'[]'"),
-        downgrade: default!(Option<JsonB>, "NULL"),
-        id: default!(Option<&str>, "NULL"),
-        down_revision: default!(Option<&str>, "NULL"),
+        upgrade: Option<&str>,
+        downgrade: Option<&str>,
+        id: Option<&str>,
+        down_revision: Option<&str>,
     ) -> String {
-        new_revision(
-            message,
-            upgrade.map(|j| j.0),
-            downgrade.map(|j| j.0),
-            id,
-            down_revision,
-        )
-        .or_raise()
+        new_revision(message, upgrade, downgrade, id, down_revision).or_raise()
     }
 
     fn new_revision(
         message: Option<&str>,
-        upgrade: Option<Value>,
-        downgrade: Option<Value>,
+        upgrade: Option<&str>,
+        downgrade: Option<&str>,
         id: Option<&str>,
         down_revision: Option<&str>,
     ) -> Result<String> {
@@ -56,9 +49,13 @@ mod migrate {
             )
             .with_hint("Use '[]' for an empty revision.")
         })?;
-        let up_ops = parse_ops(label, "upgrade", &upgrade)?;
-        let explicit = match &downgrade {
-            Some(d) => Some(parse_ops(label, "downgrade", d)?),
+        let up_ops = parse_ops(label, "upgrade", &parse_json(label, "upgrade", upgrade)?)?;
+        let explicit = match downgrade {
+            Some(d) => Some(parse_ops(
+                label,
+                "downgrade",
+                &parse_json(label, "downgrade", d)?,
+            )?),
             None => None,
         };
         downgrade_ops(label, &up_ops, explicit)?;
@@ -196,8 +193,8 @@ mod migrate {
         id: Option<&str>,
         down_revision: Option<Vec<Option<String>>>,
         depends_on: Option<Vec<Option<String>>>,
-        upgrade: Option<JsonB>,
-        downgrade: Option<JsonB>,
+        upgrade: Option<&str>,
+        downgrade: Option<&str>,
     ) {
         check_row(id, down_revision, depends_on, upgrade, downgrade).or_raise()
     }
@@ -206,8 +203,8 @@ mod migrate {
         id: Option<&str>,
         down_revision: Option<Vec<Option<String>>>,
         depends_on: Option<Vec<Option<String>>>,
-        upgrade: Option<JsonB>,
-        downgrade: Option<JsonB>,
+        upgrade: Option<&str>,
+        downgrade: Option<&str>,
     ) -> Result<()> {
         let id = id.unwrap_or("");
         check_id(id)?;
@@ -225,10 +222,14 @@ mod migrate {
                 ));
             }
         }
-        let upgrade = upgrade.map(|j| j.0).unwrap_or(Value::Null);
+        let upgrade = parse_json(id, "upgrade", upgrade.unwrap_or("null"))?;
         let up_ops = parse_ops(id, "upgrade", &upgrade)?;
         let explicit = match downgrade {
-            Some(d) => Some(parse_ops(id, "downgrade", &d.0)?),
+            Some(d) => Some(parse_ops(
+                id,
+                "downgrade",
+                &parse_json(id, "downgrade", d)?,
+            )?),
             None => None,
         };
         downgrade_ops(id, &up_ops, explicit).map(|_| ())
@@ -237,8 +238,9 @@ mod migrate {
     /// Statement check behind the `migrate.revisions` trigger: no cycle among
     /// the new rows (their references to stored rows were checked in SQL).
     #[pg_extern(name = "_check_new_revisions")]
-    fn check_new_revisions(rows: JsonB) {
-        let nodes: Vec<Node> = match rows.0 {
+    fn check_new_revisions(rows: &str) {
+        let rows = parse_json("(new)", "rows", rows).or_raise();
+        let nodes: Vec<Node> = match rows {
             Value::Array(items) => items
                 .iter()
                 .map(|v| {

@@ -242,6 +242,17 @@ pub fn op_label(revision: &str, direction: &str, index: usize, op: Option<&Op>) 
     }
 }
 
+/// Read JSON text (as PostgreSQL prints a jsonb value). Numbers keep their
+/// exact digits; nesting deeper than serde_json's limit is an error, not a
+/// crash.
+pub fn parse_json(revision: &str, direction: &str, text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| {
+        MigrateError::invalid(format!(
+            "revision {revision}: {direction} is not usable JSON: {e}"
+        ))
+    })
+}
+
 /// Parse a JSON array of ops. `direction` is `upgrade` or `downgrade`.
 pub fn parse_ops(revision: &str, direction: &str, json: &Value) -> Result<Vec<Op>> {
     let items = match json {
@@ -427,6 +438,25 @@ mod tests {
                 Some(ServerDefault::Bool(true)),
                 Some(ServerDefault::Sql("now()".into()))
             ]
+        );
+    }
+
+    #[test]
+    fn numbers_keep_their_digits_and_depth_is_bounded() {
+        let v = parse_json("r", "upgrade", r#"[{"op":"add_column","table":"t","column":{"name":"c","type":"numeric","server_default":123456789012345678901234567890.50}}]"#).unwrap();
+        let ops = parse(v).unwrap();
+        let Op::AddColumn { column, .. } = &ops[0] else {
+            panic!("not add_column")
+        };
+        assert_eq!(
+            crate::render::default_sql(column.server_default.as_ref().unwrap()),
+            "123456789012345678901234567890.50"
+        );
+        assert!(parse_json("r", "upgrade", "[1e400]").is_ok());
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(
+            parse_json("r", "upgrade", &deep).unwrap_err().sqlstate(),
+            "22023"
         );
     }
 

@@ -9,7 +9,7 @@
 use crate::catalog::{self, spi, Catalog};
 use crate::error::{code, MigrateError, Result};
 use crate::graph::Graph;
-use crate::ops::{downgrade_ops, op_label, parse_ops, Op};
+use crate::ops::{downgrade_ops, op_label, parse_json, parse_ops, Op};
 use crate::quote::qualified;
 use crate::render::render;
 use crate::store::{self, LogEntry};
@@ -66,12 +66,16 @@ pub fn migrate(direction: Direction, target: &Target) -> Result<Option<String>> 
                 format!("revision {id} vanished during the run"),
             )
         })?;
-        let upgrade = parse_ops(id, "upgrade", &up)?;
+        let upgrade = parse_ops(id, "upgrade", &parse_json(id, "upgrade", &up)?)?;
         let ops = match direction {
             Direction::Up => upgrade,
             Direction::Down => {
                 let explicit = match down {
-                    Some(d) => Some(parse_ops(id, "downgrade", &d)?),
+                    Some(d) => Some(parse_ops(
+                        id,
+                        "downgrade",
+                        &parse_json(id, "downgrade", &d)?,
+                    )?),
                     None => None,
                 };
                 downgrade_ops(id, &upgrade, explicit)?

@@ -5,7 +5,6 @@ use crate::catalog::spi;
 use crate::error::{code, MigrateError, Result};
 use crate::graph::{Graph, Node};
 use pgrx::prelude::*;
-use pgrx::JsonB;
 use serde_json::Value;
 
 /// The advisory lock every run and every `migrate.revision()` takes for the
@@ -82,23 +81,22 @@ pub fn versions() -> Result<Vec<String>> {
     }))
 }
 
-/// The stored upgrade and downgrade JSON of the given revisions.
-pub fn ops_of(ids: &[String]) -> Result<Vec<(String, Value, Option<Value>)>> {
+/// The stored upgrade and downgrade JSON (as text) of the given revisions.
+pub fn ops_of(ids: &[String]) -> Result<Vec<(String, String, Option<String>)>> {
     spi(Spi::connect_mut(|c| {
         let rows = c.update(
-            "SELECT id, upgrade, downgrade FROM migrate.revisions WHERE id = ANY($1)",
+            "SELECT id, upgrade::text, downgrade::text FROM migrate.revisions WHERE id = ANY($1)",
             None,
             &[ids.to_vec().into()],
         )?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let id: Option<String> = row.get(1)?;
-            let up: Option<JsonB> = row.get(2)?;
-            let down: Option<JsonB> = row.get(3)?;
+            let up: Option<String> = row.get(2)?;
             out.push((
                 id.unwrap_or_default(),
-                up.map(|j| j.0).unwrap_or(Value::Null),
-                down.map(|j| j.0),
+                up.unwrap_or_else(|| "null".into()),
+                row.get(3)?,
             ));
         }
         Ok(out)
@@ -125,20 +123,21 @@ pub struct NewRevision<'a> {
     pub id: &'a str,
     pub parents: Vec<String>,
     pub message: Option<&'a str>,
-    pub upgrade: Value,
-    pub downgrade: Option<Value>,
+    /// JSON text, as the caller gave it
+    pub upgrade: &'a str,
+    pub downgrade: Option<&'a str>,
 }
 
 pub fn insert_revision(r: NewRevision) -> Result<()> {
     spi(Spi::run_with_args(
         "INSERT INTO migrate.revisions (id, down_revision, message, upgrade, downgrade) \
-         VALUES ($1, $2, $3, $4, $5)",
+         VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)",
         &[
             r.id.into(),
             r.parents.into(),
             r.message.into(),
-            JsonB(r.upgrade).into(),
-            r.downgrade.map(JsonB).into(),
+            r.upgrade.into(),
+            r.downgrade.into(),
         ],
     ))
 }
@@ -169,7 +168,7 @@ pub fn record(entries: &[LogEntry], heads: &[String]) -> Result<()> {
         .collect();
     spi(Spi::run_with_args(
         "WITH steps AS ( \
-             SELECT ord, s FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY AS x(s, ord)), \
+             SELECT ord, s FROM pg_catalog.jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(s, ord)), \
          logged AS ( \
              INSERT INTO migrate.log (revision, direction, started_at, finished_at, role, statements) \
              SELECT s->>'revision', s->>'direction', \
@@ -181,6 +180,6 @@ pub fn record(entries: &[LogEntry], heads: &[String]) -> Result<()> {
          cleared AS (DELETE FROM migrate.version WHERE version_num <> ALL($2)) \
          INSERT INTO migrate.version (version_num) SELECT pg_catalog.unnest($2) \
          ON CONFLICT (version_num) DO NOTHING",
-        &[JsonB(log).into(), heads.to_vec().into()],
+        &[log.to_string().into(), heads.to_vec().into()],
     ))
 }

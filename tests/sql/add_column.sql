@@ -13,13 +13,14 @@ SELECT migrate.revision('columns', $$[
   {"op": "add_column", "table": "t", "column": {"name": "name", "type": "varchar(20)", "server_default": "it's"}},
   {"op": "add_column", "table": "t", "column": {"name": "tags", "type": "text[]", "server_default": "{a,b}"}},
   {"op": "add_column", "table": "t", "column": {"name": "at", "type": "timestamp with time zone", "server_default": {"sql": "now()"}}},
-  {"op": "add_column", "table": "t", "column": {"name": "plain", "type": "text"}}
+  {"op": "add_column", "table": "t", "column": {"name": "plain", "type": "text"}},
+  {"op": "add_column", "table": "t", "column": {"name": "big", "type": "numeric", "server_default": 123456789012345678901234567890.50}}
 ]$$, id => 'c1');
 SELECT migrate.upgrade();
 SELECT attname, format_type(atttypid, atttypmod), attnotnull, pg_get_expr(adbin, adrelid)
   FROM pg_attribute LEFT JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum
  WHERE attrelid = 't'::regclass AND attnum > 0 ORDER BY attnum;
-SELECT id, n, ratio, flag, name, tags, at IS NOT NULL AS has_at, plain FROM t;
+SELECT id, n, ratio, flag, name, tags, at IS NOT NULL AS has_at, plain, big FROM t;
 -- the log shows the type in PostgreSQL's own spelling
 SELECT unnest(statements) FROM migrate.log WHERE revision = 'c1';
 

@@ -3,6 +3,7 @@
 CREATE DATABASE bad_input;
 \c bad_input
 CREATE EXTENSION migrate_ext;
+\set SHOW_CONTEXT never
 -- sqlstate(sql): run sql, and show the SQLSTATE and message it fails with
 CREATE FUNCTION sqlstate(sql text) RETURNS text LANGUAGE plpgsql AS $f$
 BEGIN
@@ -36,6 +37,8 @@ SELECT migrate.revision('x', '[]', '[{"op": "nope"}]', id => 'r1');
 SELECT migrate.revision('x', '[{"op": "execute", "sql": "SELECT 1"}]', id => 'r1');
 SELECT migrate.revision('x', '[{"op": "drop_enum", "name": "e"}]', id => 'r1');
 SELECT migrate.revision('x', '[{"op": "drop_column", "table": "t", "column": "c"}]', id => 'r1');
+-- JSON nested too deeply is an error, not a crash
+SELECT migrate.revision('x', (repeat('[', 200) || repeat(']', 200))::jsonb, id => 'r1');
 -- NULL upgrade
 SELECT migrate.revision('x', NULL, id => 'r1');
 -- ids

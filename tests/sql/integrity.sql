@@ -4,6 +4,7 @@
 CREATE DATABASE integrity;
 \c integrity
 CREATE EXTENSION migrate_ext;
+\set SHOW_CONTEXT never
 
 SELECT migrate.revision('one', '[{"op": "execute", "sql": "CREATE TABLE one (id int)"}]',
                         '[{"op": "execute", "sql": "DROP TABLE one"}]', id => 'r1');
