@@ -6,9 +6,8 @@
 
 use crate::error::{code, MigrateError, Result};
 use crate::quote::{ident, qualified};
-use crate::render::TypeNames;
 use pgrx::prelude::*;
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 
 /// Turn an SPI failure into our error type (these are internal failures,
 /// not user mistakes: SPI raises PostgreSQL errors for those).
@@ -96,34 +95,29 @@ pub fn type_uses(schema: Option<&str>, name: &str) -> Result<Option<TypeUse>> {
     spi(row)
 }
 
-/// Resolves written type names with the server's own type-name parser and
-/// prints them back in PostgreSQL's canonical, safely quoted spelling.
-pub struct Catalog;
-
-impl TypeNames for Catalog {
-    fn sql_type(&mut self, written: &str) -> Result<String> {
-        if let Some(found) = parse_type(written)? {
-            return Ok(found);
-        }
-        // A mixed-case name as create_enum stored it ("MyEnum") is found
-        // when quoted; unquoted SQL would fold it to lower case.
-        if let Some(quoted) = quoted_fallback(written) {
-            if let Some(found) = parse_type(&quoted)? {
-                return Ok(found);
-            }
-        }
-        Err(
-            MigrateError::new(code::UNKNOWN, format!("type \"{written}\" does not exist"))
-                .with_hint(
-                    "Create the type before the column that uses it (create_enum first); \
-             type names are looked up with the current search_path.",
-                ),
-        )
+/// Check that a written type is exactly one type name (PostgreSQL's own
+/// type-name parser, the one behind `::type`) and that the type exists under
+/// the current search_path.
+pub fn check_type(written: &str) -> Result<()> {
+    if type_exists(written)? {
+        return Ok(());
     }
+    let mut err = MigrateError::new(code::UNKNOWN, format!("type \"{written}\" does not exist"));
+    err = match quoted_fallback(written) {
+        Some(quoted) if type_exists(&quoted)? => err.with_hint(format!(
+            "Unquoted names fold to lower case: write {quoted} (JSON: {}) for the type named with capitals.",
+            serde_json::Value::String(quoted.clone())
+        )),
+        _ => err.with_hint(
+            "Create the type before the column that uses it (create_enum first); \
+             type names are looked up with the current search_path.",
+        ),
+    };
+    Err(err)
 }
 
 /// `MyEnum` -> `"MyEnum"`, `MyEnum[]` -> `"MyEnum"[]`, for a plain name
-/// with capitals; anything else has no fallback.
+/// with capitals; anything else has no quoted reading.
 pub fn quoted_fallback(written: &str) -> Option<String> {
     let base = written.trim_end_matches("[]");
     let plain = !base.is_empty()
@@ -138,9 +132,9 @@ pub fn quoted_fallback(written: &str) -> Option<String> {
     }
 }
 
-/// `parseTypeString` (the parser behind `::type` casts, which refuses
-/// anything but one type name) and `format_type_with_typemod`.
-fn parse_type(written: &str) -> Result<Option<String>> {
+/// `parseTypeString`: the parser behind `::type` casts, which refuses
+/// anything but one type name. True when the type exists.
+fn type_exists(written: &str) -> Result<bool> {
     let c = CString::new(written)
         .map_err(|_| MigrateError::invalid("a type name must not contain a NUL character"))?;
     let mut oid = pg_sys::InvalidOid;
@@ -164,15 +158,7 @@ fn parse_type(written: &str) -> Result<Option<String>> {
     })
     .execute();
     parsed?;
-    if oid == pg_sys::InvalidOid {
-        return Ok(None);
-    }
-    // SAFETY: oid names an existing type; the result is a palloc'd C string.
-    let printed = unsafe {
-        let p = pg_sys::format_type_with_typemod(oid, typmod);
-        CStr::from_ptr(p).to_string_lossy().into_owned()
-    };
-    Ok(Some(printed))
+    Ok(oid != pg_sys::InvalidOid)
 }
 
 #[cfg(test)]

@@ -195,9 +195,7 @@ impl Op {
                 schema_ok(schema)?;
                 name_ok("table", table)?;
                 name_ok("column.name", &column.name)?;
-                if column.type_name.trim().is_empty() || column.type_name.contains('\0') {
-                    return Err("field \"column.type\" must name a type".into());
-                }
+                check_type_text(&column.type_name)?;
                 match &column.server_default {
                     Some(ServerDefault::Text(s)) | Some(ServerDefault::Sql(s))
                         if s.contains('\0') =>
@@ -228,6 +226,39 @@ impl Op {
             }
         }
     }
+}
+
+/// A column type is written into the SQL as given, so it must be nothing but
+/// a type name: outside double-quoted identifiers, no comment, string,
+/// dollar quote or statement break. (The run then has PostgreSQL's own
+/// type-name parser confirm it is exactly one type.)
+pub fn check_type_text(t: &str) -> std::result::Result<(), String> {
+    let bad = |why: &str| Err(format!("field \"column.type\" ({t:?}) {why}"));
+    if t.trim().is_empty() {
+        return bad("must name a type");
+    }
+    let mut chars = t.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (_, '\0') => return bad("must not contain a NUL character"),
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+            }
+            (_, '"') => quoted = !quoted,
+            (true, _) => {}
+            (false, '-') if chars.peek() == Some(&'-') => return bad("must not contain a comment"),
+            (false, '/') if chars.peek() == Some(&'*') => return bad("must not contain a comment"),
+            (false, ';' | '\'' | '$' | '\\') => {
+                return bad("must be a type name, as in SQL: integer, varchar(20), text[], my_enum")
+            }
+            _ => {}
+        }
+    }
+    if quoted {
+        return bad("has an unterminated quoted identifier");
+    }
+    Ok(())
 }
 
 /// Where an op list came from, for messages: `revision abc, upgrade op 2`.
@@ -414,6 +445,34 @@ mod tests {
         assert!(parse(json!([{"op":"add_column","table":"t","column":{"name":"c","type":"int","server_default":[1]}}])).is_err());
         assert!(parse(json!([{"op":"add_column","table":"t","column":{"name":"c","type":"int","server_default":{"sql":"1","x":2}}}])).is_err());
         assert!(parse(json!([])).unwrap().is_empty());
+    }
+
+    #[test]
+    fn type_text_is_a_type_name_only() {
+        for ok in [
+            "integer",
+            "varchar(20)",
+            "text[]",
+            "timestamp with time zone",
+            "\"My--Type\"",
+            "\"a\"\"b\".t",
+            "numeric(5,2)[]",
+        ] {
+            assert!(check_type_text(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            " ",
+            "int --",
+            "int /* x */",
+            "int; DROP TABLE t",
+            "int DEFAULT 'x'",
+            "\"open",
+            "int$$",
+            "a\\b",
+        ] {
+            assert!(check_type_text(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -2,22 +2,19 @@
 //!
 //! Every identifier is quoted with [`crate::quote`]; literals are quoted too.
 //! The only text spliced raw is what the author wrote as SQL on purpose: the
-//! `execute` op and a `{"sql": ...}` default. Type names are resolved against
-//! the catalog by the caller ([`TypeNames`]) and come back in PostgreSQL's
-//! own canonical spelling.
+//! `execute` op and a `{"sql": ...}` default. A column's type is written as
+//! given, after [`crate::ops`] made sure it holds no comment, quote or
+//! statement break (and the run checks it is one type name that exists).
+//!
+//! Rendering depends on the op alone, so what `migrate.log` records is what
+//! an offline rendering of the same op prints.
 
-use crate::error::Result;
 use crate::ops::{Op, ServerDefault};
 use crate::quote::{ident, literal, qualified};
 
-/// Turns a type name as the author wrote it into safe SQL text.
-pub trait TypeNames {
-    fn sql_type(&mut self, written: &str) -> Result<String>;
-}
-
 /// The SQL statements one op runs, in order.
-pub fn render(op: &Op, types: &mut dyn TypeNames) -> Result<Vec<String>> {
-    Ok(match op {
+pub fn render(op: &Op) -> Vec<String> {
+    match op {
         Op::CreateEnum {
             schema,
             name,
@@ -43,7 +40,7 @@ pub fn render(op: &Op, types: &mut dyn TypeNames) -> Result<Vec<String>> {
                 "ALTER TABLE {} ADD COLUMN {} {}",
                 qualified(schema.as_deref(), table),
                 ident(&column.name),
-                types.sql_type(&column.type_name)?
+                column.type_name.trim()
             );
             if let Some(d) = &column.server_default {
                 sql.push_str(" DEFAULT ");
@@ -64,7 +61,7 @@ pub fn render(op: &Op, types: &mut dyn TypeNames) -> Result<Vec<String>> {
             ident(column)
         )],
         Op::Execute { sql } => vec![sql.clone()],
-    })
+    }
 }
 
 /// The SQL of a column default.
@@ -84,19 +81,11 @@ pub mod tests {
     use crate::ops::parse_ops;
     use serde_json::json;
 
-    /// Offline stand-in for the catalog: takes the written name as it is.
-    pub struct AsWritten;
-    impl TypeNames for AsWritten {
-        fn sql_type(&mut self, written: &str) -> Result<String> {
-            Ok(written.to_string())
-        }
-    }
-
     fn sql(v: serde_json::Value) -> Vec<String> {
         parse_ops("r", "upgrade", &v)
             .unwrap()
             .iter()
-            .flat_map(|op| render(op, &mut AsWritten).unwrap())
+            .flat_map(render)
             .collect()
     }
 

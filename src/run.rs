@@ -6,7 +6,7 @@
 //! hint. Nothing is committed here: a failure anywhere aborts the caller's
 //! transaction, and with it every change of the call.
 
-use crate::catalog::{self, spi, Catalog};
+use crate::catalog::{self, spi};
 use crate::error::{code, MigrateError, Result};
 use crate::graph::Graph;
 use crate::ops::{downgrade_ops, op_label, parse_json, parse_ops, Op};
@@ -217,9 +217,10 @@ fn run_op(op: &Op, statements: &mut Vec<String>) -> Result<()> {
                 }
             }
         }
+        Op::AddColumn { column, .. } => catalog::check_type(&column.type_name)?,
         _ => {}
     }
-    for sql in render(op, &mut Catalog)? {
+    for sql in render(op) {
         spi(Spi::run(&sql))?;
         statements.push(sql);
     }

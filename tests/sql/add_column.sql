@@ -7,7 +7,7 @@ CREATE TABLE t (id int);
 INSERT INTO t VALUES (1);
 
 SELECT migrate.revision('columns', $$[
-  {"op": "add_column", "table": "t", "column": {"name": "n", "type": "integer", "server_default": 42, "nullable": false}},
+  {"op": "add_column", "table": "t", "column": {"name": "n", "type": "int", "server_default": 42, "nullable": false}},
   {"op": "add_column", "table": "t", "column": {"name": "ratio", "type": "numeric(5,2)", "server_default": 1.5}},
   {"op": "add_column", "table": "t", "column": {"name": "flag", "type": "boolean", "server_default": true}},
   {"op": "add_column", "table": "t", "column": {"name": "name", "type": "varchar(20)", "server_default": "it's"}},
@@ -21,17 +21,32 @@ SELECT attname, format_type(atttypid, atttypmod), attnotnull, pg_get_expr(adbin,
   FROM pg_attribute LEFT JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum
  WHERE attrelid = 't'::regclass AND attnum > 0 ORDER BY attnum;
 SELECT id, n, ratio, flag, name, tags, at IS NOT NULL AS has_at, plain, big FROM t;
--- the log shows the type in PostgreSQL's own spelling
+-- the log shows the SQL that ran, the type as written
 SELECT unnest(statements) FROM migrate.log WHERE revision = 'c1';
 
--- a mixed-case enum created by create_enum is found by the name it was given
+-- a type is written as in SQL: unquoted names fold to lower case, so a
+-- mixed-case enum made by create_enum is written quoted (the hint says so)
 SELECT migrate.revision('mixed case enum', '[
   {"op": "create_enum", "name": "Status", "values": ["On", "Off"]},
-  {"op": "add_column", "table": "t", "column": {"name": "status", "type": "Status", "server_default": "On"}},
-  {"op": "add_column", "table": "t", "column": {"name": "history", "type": "Status[]"}}
+  {"op": "add_column", "table": "t", "column": {"name": "status", "type": "Status", "server_default": "On"}}
 ]', id => 'c2');
 SELECT migrate.upgrade();
+UPDATE migrate.revisions SET upgrade = '[
+  {"op": "create_enum", "name": "Status", "values": ["On", "Off"]},
+  {"op": "add_column", "table": "t", "column": {"name": "status", "type": "\"Status\"", "server_default": "On"}},
+  {"op": "add_column", "table": "t", "column": {"name": "history", "type": "\"Status\"[]"}}
+]' WHERE id = 'c2';
+SELECT migrate.upgrade();
 SELECT status, history FROM t;
+SELECT unnest(statements) FROM migrate.log WHERE revision = 'c2';
+
+-- a type is one type name, nothing else: refused when stored
+SELECT migrate.revision('not a type', '[{"op": "add_column", "table": "t", "column": {"name": "x", "type": "int --"}}]', id => 'c5');
+SELECT migrate.revision('not a type', '[{"op": "add_column", "table": "t", "column": {"name": "x", "type": "int DEFAULT ''1''"}}]', id => 'c5');
+-- or when run, by PostgreSQL's own type-name parser
+SELECT migrate.revision('not a type', '[{"op": "add_column", "table": "t", "column": {"name": "x", "type": "int DEFAULT 1"}}]', id => 'c5');
+SELECT migrate.upgrade();
+DELETE FROM migrate.revisions WHERE id = 'c5';
 
 -- an unknown type is refused before anything runs
 SELECT migrate.revision('bad type', '[{"op": "add_column", "table": "t", "column": {"name": "x", "type": "no_such_type"}}]', id => 'c3');

@@ -33,11 +33,15 @@ SELECT migrate.downgrade('base');
 SELECT to_regtype('"Odd Schema"."Mood; DROP TABLE victim"') AS type_left;
 SELECT to_regclass('victim') IS NOT NULL AS victim_alive;
 
--- a type name is parsed as a type name, never run as SQL
+-- a type name is checked as a type name, never run as SQL: comments,
+-- quotes and semicolons are refused when the revision is stored...
 SELECT migrate.revision('sneaky type', '[{"op": "add_column", "table": "victim",
   "column": {"name": "c", "type": "int; DROP TABLE victim"}}]', id => 'odd002');
-SELECT migrate.upgrade();
+-- ...and anything else that is not exactly one type name is refused by
+-- PostgreSQL's own type-name parser before the op runs
 SELECT migrate.revision('sneaky type 2', '[{"op": "add_column", "table": "victim",
-  "column": {"name": "c", "type": "int DEFAULT 1) ; DROP TABLE victim; --"}}]', id => 'odd003', down_revision => 'odd001');
+  "column": {"name": "c", "type": "int) NOT NULL, ADD COLUMN d int"}}]', id => 'odd003');
 SELECT migrate.upgrade('odd003');
 SELECT to_regclass('victim') IS NOT NULL AS victim_alive;
+SELECT string_agg(attname, ',') AS victim_columns FROM pg_attribute
+ WHERE attrelid = 'victim'::regclass AND attnum > 0;
