@@ -3,6 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo pgrx install --release --pg-config /usr/lib/postgresql/15/bin/pg_config 2>&1 \
-    | grep -E 'Installing|Finished installing|error|warning' || true
-test -f /usr/share/postgresql/15/extension/migrate_ext--0.1.0.sql
+log=$(mktemp)
+if ! cargo pgrx install --release --pg-config /usr/lib/postgresql/15/bin/pg_config >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "install: cargo pgrx install failed" >&2
+    exit 1
+fi
+grep -E 'Finished installing' "$log" || true
+rm -f "$log"

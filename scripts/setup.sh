@@ -4,7 +4,14 @@
 set -euo pipefail
 
 PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config sudo)
+PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config sudo
+          build-essential libssl-dev ca-certificates)
+
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "setup: Rust (cargo, 1.85 or newer) is required; install it with rustup first." >&2
+    exit 1
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -16,7 +23,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-export PATH="$HOME/.cargo/bin:$PATH"
 if ! cargo pgrx --version 2>/dev/null | grep -q '0\.18\.1'; then
     echo "== installing cargo-pgrx 0.18.1 (about 3 minutes)"
     cargo install cargo-pgrx --version 0.18.1 --locked --quiet

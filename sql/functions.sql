@@ -6,14 +6,19 @@ CREATE FUNCTION migrate.revision(message text,
                                  upgrade jsonb DEFAULT '[]',
                                  downgrade jsonb DEFAULT NULL,
                                  id text DEFAULT NULL,
-                                 down_revision text DEFAULT NULL)
+                                 down_revision text DEFAULT NULL,
+                                 branch_label text DEFAULT NULL,
+                                 depends_on text[] DEFAULT '{}')
 RETURNS text
 LANGUAGE sql VOLATILE
-AS $$ SELECT migrate._revision(message, upgrade::text, downgrade::text, id, down_revision) $$;
-COMMENT ON FUNCTION migrate.revision(text, jsonb, jsonb, text, text) IS
+AS $$
+    SELECT migrate._revision(message, upgrade::text, downgrade::text, id, down_revision,
+                             branch_label, depends_on)
+$$;
+COMMENT ON FUNCTION migrate.revision(text, jsonb, jsonb, text, text, text, text[]) IS
     'Store a revision (alembic revision -m) and return its id.';
 
-CREATE FUNCTION migrate.history()
+CREATE FUNCTION migrate.history(range text)
 RETURNS TABLE (id text, down_revision text[], message text,
                applied boolean, is_head boolean, applied_at timestamptz)
 LANGUAGE sql STABLE
@@ -23,12 +28,40 @@ AS $$
                (SELECT max(l.finished_at) FROM migrate.log l
                  WHERE l.revision = g.id AND l.direction = 'upgrade')
            END
-      FROM migrate._graph() g
+      FROM migrate._graph(range) g
       JOIN migrate.revisions r ON r.id = g.id
      ORDER BY g.ord
 $$;
+COMMENT ON FUNCTION migrate.history(text) IS
+    'Stored revisions in an Alembic range (start:end), newest first.';
+
+CREATE FUNCTION migrate.history()
+RETURNS TABLE (id text, down_revision text[], message text,
+               applied boolean, is_head boolean, applied_at timestamptz)
+LANGUAGE sql STABLE
+AS $$ SELECT * FROM migrate.history(NULL) $$;
 COMMENT ON FUNCTION migrate.history() IS
     'Every stored revision, newest first: id, parents, message, applied, is_head, applied_at.';
+
+-- Branch points: revisions with more than one child.
+CREATE FUNCTION migrate.branches()
+RETURNS TABLE (id text, message text, children text[], branch_labels text[])
+LANGUAGE sql STABLE
+AS $$
+    WITH kids AS (
+        SELECT p.parent, c.id, c.branch_labels
+          FROM migrate.revisions c, unnest(c.down_revision) AS p(parent))
+    SELECT r.id, r.message,
+           array_agg(k.id ORDER BY k.id),
+           ARRAY(SELECT DISTINCT l FROM kids k2, unnest(k2.branch_labels) l
+                  WHERE k2.parent = r.id ORDER BY l)
+      FROM kids k JOIN migrate.revisions r ON r.id = k.parent
+     GROUP BY r.id, r.message, r.created_at
+    HAVING count(*) > 1
+     ORDER BY r.created_at, r.id
+$$;
+COMMENT ON FUNCTION migrate.branches() IS
+    'Branch points (alembic branches): each revision with several children.';
 
 -- Each row: a valid id, valid ops, and a downgrade (explicit or derived).
 CREATE FUNCTION migrate._revisions_check_row() RETURNS trigger
@@ -38,6 +71,9 @@ BEGIN
         IF (NEW.id, NEW.down_revision, NEW.depends_on, NEW.upgrade, NEW.downgrade)
            IS NOT DISTINCT FROM
            (OLD.id, OLD.down_revision, OLD.depends_on, OLD.upgrade, OLD.downgrade) THEN
+            -- message, labels, created_at: free to change
+            PERFORM migrate._check_revision(NEW.id, NEW.down_revision, NEW.depends_on,
+                                            NEW.branch_labels, NEW.upgrade::text, NEW.downgrade::text);
             RETURN NEW;
         END IF;
         IF cardinality(migrate._applied(ARRAY[OLD.id])) > 0 THEN
@@ -47,7 +83,7 @@ BEGIN
         END IF;
     END IF;
     PERFORM migrate._check_revision(NEW.id, NEW.down_revision, NEW.depends_on,
-                                    NEW.upgrade::text, NEW.downgrade::text);
+                                    NEW.branch_labels, NEW.upgrade::text, NEW.downgrade::text);
     RETURN NEW;
 END
 $$;
@@ -71,9 +107,27 @@ BEGIN
             USING ERRCODE = '23503',
                   HINT = 'Store that revision first, or fix down_revision / depends_on.';
     END IF;
+    SELECT n.id, l.label INTO bad
+      FROM new_rows n CROSS JOIN LATERAL unnest(n.branch_labels) AS l(label)
+     WHERE EXISTS (SELECT 1 FROM migrate.revisions r
+                    WHERE r.id = l.label OR (r.id <> n.id AND l.label = ANY (r.branch_labels)))
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'revision %: branch label % is already used', bad.id, bad.label
+            USING ERRCODE = '23505',
+                  HINT = 'A branch label names one revision and is not a revision id.';
+    END IF;
+    SELECT n.id INTO bad FROM new_rows n
+     WHERE EXISTS (SELECT 1 FROM migrate.revisions r WHERE n.id = ANY (r.branch_labels))
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'revision id % is already used as a branch label', bad.id
+            USING ERRCODE = '23505';
+    END IF;
     PERFORM migrate._check_new_revisions(
         (SELECT jsonb_agg(jsonb_build_object('id', id, 'down_revision', down_revision,
-                                             'depends_on', depends_on))::text
+                                             'depends_on', depends_on,
+                                             'branch_labels', branch_labels))::text
            FROM new_rows));
     RETURN NULL;
 END
@@ -113,6 +167,18 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION migrate._revisions_check_truncate() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM migrate.version) THEN
+        RAISE EXCEPTION 'migrate.revisions cannot be truncated while revisions are applied'
+            USING ERRCODE = '23000',
+                  HINT = 'Downgrade to base first.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION migrate._append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -127,11 +193,13 @@ CREATE TRIGGER check_row BEFORE INSERT OR UPDATE ON migrate.revisions
 CREATE TRIGGER check_insert AFTER INSERT ON migrate.revisions
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION migrate._revisions_check_insert();
-CREATE TRIGGER check_graph AFTER UPDATE OF id, down_revision, depends_on ON migrate.revisions
+CREATE TRIGGER check_graph AFTER UPDATE OF id, down_revision, depends_on, branch_labels ON migrate.revisions
     FOR EACH STATEMENT EXECUTE FUNCTION migrate._revisions_check_graph();
 CREATE TRIGGER check_delete AFTER DELETE ON migrate.revisions
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION migrate._revisions_check_delete();
+CREATE TRIGGER check_truncate BEFORE TRUNCATE ON migrate.revisions
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate._revisions_check_truncate();
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON migrate.log
     FOR EACH ROW EXECUTE FUNCTION migrate._append_only();
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON migrate.log

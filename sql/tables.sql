@@ -36,6 +36,14 @@ CREATE TABLE migrate.log (
 CREATE INDEX log_revision_idx ON migrate.log (revision, finished_at);
 COMMENT ON TABLE migrate.log IS 'Every step run: revision, direction, times, role and the SQL executed.';
 
+-- One row, updated by every run and every migrate.revision(): the row lock
+-- that lets REPEATABLE READ callers fail cleanly instead of running twice.
+CREATE TABLE migrate.state (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    runs      bigint NOT NULL DEFAULT 0
+);
+INSERT INTO migrate.state DEFAULT VALUES;
+
 SELECT pg_catalog.pg_extension_config_dump('migrate.revisions', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.version', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.log', '');

@@ -28,19 +28,19 @@ pub struct FoundType {
     pub values: Vec<String>,
 }
 
-/// The type `name` in `schema`, or in the schema `CREATE TYPE` would use
-/// (the current schema) when none is given.
-pub fn type_in_creation_schema(schema: Option<&str>, name: &str) -> Result<Option<FoundType>> {
+/// The type `CREATE TYPE` of this name would clash with or duplicate: the
+/// one in `schema`, or, without a schema, the one the search_path finds
+/// (SQLAlchemy's `checkfirst` looks the same way).
+pub fn existing_type(schema: Option<&str>, name: &str) -> Result<Option<FoundType>> {
+    let written = qualified(schema, name);
     let row = Spi::connect_mut(|c| {
         let t = c.update(
             "SELECT t.typtype::text, \
                     ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e \
                           WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) \
-               FROM pg_catalog.pg_type t \
-               JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
-              WHERE n.nspname = COALESCE($1, pg_catalog.current_schema()) AND t.typname = $2",
+               FROM pg_catalog.pg_type t WHERE t.oid = pg_catalog.to_regtype($1)",
             Some(1),
-            &[schema.into(), name.into()],
+            &[written.as_str().into()],
         )?;
         if t.is_empty() {
             return Ok(None);
@@ -56,8 +56,9 @@ pub fn type_in_creation_schema(schema: Option<&str>, name: &str) -> Result<Optio
     spi(row)
 }
 
-/// The type a `DROP TYPE` of this name would drop, with the columns (of
-/// tables, views and composite types) that still use it or an array of it.
+/// The type a `DROP TYPE` of this name would drop, with what still uses it:
+/// columns (of tables, views and composite types) of the type or an array
+/// of it, and domains over it.
 pub struct TypeUse {
     pub kind: String,
     pub columns: Vec<String>,
@@ -76,6 +77,10 @@ pub fn type_uses(schema: Option<&str>, name: &str) -> Result<Option<TypeUse>> {
                             JOIN pg_catalog.pg_class r ON r.oid = a.attrelid \
                            WHERE a.atttypid IN (t.oid, t.typarray) AND a.attnum > 0 \
                              AND NOT a.attisdropped \
+                           UNION ALL \
+                          SELECT pg_catalog.format('domain %s', d.oid::pg_catalog.regtype) \
+                            FROM pg_catalog.pg_type d \
+                           WHERE d.typtype = 'd' AND d.typbasetype IN (t.oid, t.typarray) \
                            ORDER BY 1) \
                FROM pg_catalog.pg_type t WHERE t.oid = pg_catalog.to_regtype($1)",
             Some(1),

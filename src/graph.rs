@@ -6,7 +6,6 @@
 //! the current version rows. All walks are linear in the size of the graph.
 
 use crate::error::{code, MigrateError, Result};
-use crate::target::Target;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -15,6 +14,7 @@ pub struct Node {
     pub id: String,
     pub parents: Vec<String>,
     pub depends_on: Vec<String>,
+    pub labels: Vec<String>,
     pub message: Option<String>,
 }
 
@@ -24,15 +24,26 @@ impl Node {
             id: id.into(),
             parents: parents.iter().map(|p| p.to_string()).collect(),
             depends_on: vec![],
+            labels: vec![],
             message: None,
         }
     }
+}
+
+/// Where a revision spec points: a revision, or the base below a root
+/// (`<root>-1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Point {
+    Rev(usize),
+    BelowRoot(usize),
 }
 
 #[derive(Debug)]
 pub struct Graph {
     pub nodes: Vec<Node>,
     index: HashMap<String, usize>,
+    /// branch label -> the revision that carries it
+    labels: HashMap<String, usize>,
     /// parents, then dependencies: everything that must be applied first
     before: Vec<Vec<usize>>,
     /// the reverse of `before`
@@ -64,6 +75,29 @@ impl Graph {
                     code::DUPLICATE,
                     format!("revision {} is stored twice", n.id),
                 ));
+            }
+        }
+        let mut labels = HashMap::new();
+        for (i, node) in nodes.iter().enumerate() {
+            for l in &node.labels {
+                if let Some(j) = labels.insert(l.clone(), i) {
+                    return Err(MigrateError::new(
+                        code::DUPLICATE,
+                        format!(
+                            "branch label {l} is on both revision {} and revision {}",
+                            nodes[j].id, node.id
+                        ),
+                    ));
+                }
+                if index.contains_key(l) {
+                    return Err(MigrateError::new(
+                        code::DUPLICATE,
+                        format!(
+                            "branch label {l} of revision {} is also a revision id",
+                            node.id
+                        ),
+                    ));
+                }
             }
         }
         let n = nodes.len();
@@ -123,6 +157,7 @@ impl Graph {
         Ok(Graph {
             nodes,
             index,
+            labels,
             before,
             after,
             children,
@@ -160,9 +195,71 @@ impl Graph {
         self.topo.iter().rev().copied()
     }
 
-    /// A full id, or a prefix that matches exactly one id.
+    /// A revision named by `spec`: a full id, a branch label, `<rev>+N` /
+    /// `<rev>-N`, or a unique prefix of an id (tried in that order).
     pub fn resolve(&self, spec: &str) -> Result<usize> {
-        if let Some(i) = self.get(spec) {
+        match self.point(spec)? {
+            Point::Rev(i) => Ok(i),
+            Point::BelowRoot(_) => Err(MigrateError::new(
+                code::OUT_OF_RANGE,
+                format!("\"{spec}\" is below base"),
+            )),
+        }
+    }
+
+    /// Like [`Graph::resolve`], but `<root>-1` may point below a root.
+    pub fn point(&self, spec: &str) -> Result<Point> {
+        if let Some(i) = self.get(spec).or_else(|| self.labels.get(spec).copied()) {
+            return Ok(Point::Rev(i));
+        }
+        if let (base, Some(n)) = crate::target::split_relative(spec) {
+            let mut at = self.resolve_plain(base)?;
+            for _ in 0..n.unsigned_abs() {
+                let next = if n > 0 {
+                    &self.children[at]
+                } else {
+                    &self.nodes_parents(at)
+                };
+                at = match next.as_slice() {
+                    [one] => *one,
+                    [] if n > 0 => {
+                        return Err(MigrateError::new(
+                            code::OUT_OF_RANGE,
+                            format!("\"{spec}\" is above head: {} has no child", self.id(at)),
+                        ))
+                    }
+                    [] => return Ok(Point::BelowRoot(at)),
+                    several => {
+                        let noun = if n > 0 { "Children" } else { "Parents" };
+                        return Err(self.several(
+                            &format!(
+                                "\"{spec}\" is ambiguous: {} has several {}",
+                                self.id(at),
+                                noun.to_lowercase()
+                            ),
+                            noun,
+                            several,
+                            "Name the revision you mean.",
+                        ))
+                    }
+                };
+            }
+            return Ok(Point::Rev(at));
+        }
+        self.resolve_plain(spec).map(Point::Rev)
+    }
+
+    fn nodes_parents(&self, i: usize) -> Vec<usize> {
+        self.nodes[i]
+            .parents
+            .iter()
+            .filter_map(|p| self.get(p))
+            .collect()
+    }
+
+    /// An id, a label, or a unique prefix of an id.
+    fn resolve_plain(&self, spec: &str) -> Result<usize> {
+        if let Some(i) = self.get(spec).or_else(|| self.labels.get(spec).copied()) {
             return Ok(i);
         }
         let matches: Vec<usize> = self
@@ -175,7 +272,9 @@ impl Graph {
             1 => Ok(matches[0]),
             0 => Err(
                 MigrateError::new(code::UNKNOWN, format!("no revision matches \"{spec}\""))
-                    .with_hint("migrate.history() lists the stored revisions."),
+                    .with_hint(
+                        "migrate.history() lists the stored revisions and their branch labels.",
+                    ),
             ),
             k => {
                 let shown: Vec<&str> = matches.iter().take(5).map(|&i| self.id(i)).collect();
@@ -191,6 +290,49 @@ impl Graph {
                 .with_hint("Give more characters of the revision id."))
             }
         }
+    }
+
+    /// The revision that carries `label`.
+    pub fn label(&self, label: &str) -> Result<usize> {
+        self.labels.get(label).copied().ok_or_else(|| {
+            MigrateError::new(code::UNKNOWN, format!("no branch is labeled \"{label}\""))
+                .with_hint("migrate.history() lists the stored revisions and their branch labels.")
+        })
+    }
+
+    /// The heads that descend from the labeled revision.
+    pub fn branch_heads(&self, label: &str) -> Result<Vec<usize>> {
+        let below = self.descendants_of(&[self.label(label)?]);
+        Ok(self.heads().into_iter().filter(|&h| below[h]).collect())
+    }
+
+    /// The revisions a label applies to, as Alembic defines it: the labeled
+    /// revision, its descendants, and its ancestors down to (not including)
+    /// the preceding branch point.
+    pub fn branch_members(&self, label: &str) -> Result<Vec<bool>> {
+        let l = self.label(label)?;
+        let mut members = self.descendants_of(&[l]);
+        let mut at = l;
+        loop {
+            match self.nodes_parents(at).as_slice() {
+                [p] if self.children[*p].len() == 1 => {
+                    members[*p] = true;
+                    at = *p;
+                }
+                _ => break,
+            }
+        }
+        Ok(members)
+    }
+
+    /// The branch labels of revision `i`.
+    pub fn labels_of(&self, i: usize) -> &[String] {
+        &self.nodes[i].labels
+    }
+
+    /// Children through `down_revision`.
+    pub fn children(&self, i: usize) -> &[usize] {
+        &self.children[i]
     }
 
     /// Resolve the version rows to graph positions.
@@ -215,9 +357,20 @@ impl Graph {
         walk(&self.before, self.len(), starts)
     }
 
-    /// Everything that has `start` among its ancestors, `start` included.
-    fn descendants(&self, start: usize) -> Vec<bool> {
-        walk(&self.after, self.len(), &[start])
+    /// Everything that has one of `starts` among its ancestors (through
+    /// parents or dependencies), `starts` included.
+    pub fn descendants_of(&self, starts: &[usize]) -> Vec<bool> {
+        walk(&self.after, self.len(), starts)
+    }
+
+    /// A topological order: parents and dependencies first.
+    pub fn topo(&self) -> &[usize] {
+        &self.topo
+    }
+
+    /// Parents through `down_revision`, as positions.
+    pub fn parents(&self, i: usize) -> Vec<usize> {
+        self.nodes_parents(i)
     }
 
     /// Applied revisions that no applied revision names as a parent: what
@@ -230,105 +383,13 @@ impl Graph {
             .collect()
     }
 
-    /// The revisions an upgrade to `target` runs, parents first.
-    pub fn plan_upgrade(&self, applied: &[bool], target: &Target) -> Result<Vec<usize>> {
-        let pending = |goal: &[usize]| -> Vec<usize> {
-            let need = self.closure(goal);
-            self.topo
-                .iter()
-                .copied()
-                .filter(|&i| need[i] && !applied[i])
-                .collect()
-        };
-        match target {
-            Target::Head => Ok(pending(&self.single_head()?)),
-            Target::Heads => Ok(pending(&self.heads())),
-            Target::Rev(spec) => Ok(pending(&[self.resolve(spec)?])),
-            Target::Relative(0) => Ok(vec![]),
-            Target::Relative(n) if *n > 0 => {
-                let all = pending(&self.single_head()?);
-                let n = *n as usize;
-                if all.len() < n {
-                    return Err(MigrateError::new(
-                        code::OUT_OF_RANGE,
-                        format!(
-                            "cannot upgrade +{n}: only {} revision(s) are not applied",
-                            all.len()
-                        ),
-                    )
-                    .with_hint("migrate.upgrade('head') applies all of them."));
-                }
-                Ok(all[..n].to_vec())
-            }
-            Target::Base | Target::Relative(_) => Err(MigrateError::invalid(
-                "an upgrade cannot go to base or a negative step",
-            )
-            .with_hint("Use migrate.downgrade(...) to go down.")),
-        }
-    }
-
-    /// The revisions a downgrade to `target` reverts, children first.
-    pub fn plan_downgrade(
-        &self,
-        applied: &[bool],
-        current: &[usize],
-        target: &Target,
-    ) -> Result<Vec<usize>> {
-        let newest_applied = |keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
-            self.newest_first()
-                .filter(|&i| applied[i] && !keep(i))
-                .collect()
-        };
-        match target {
-            Target::Base => Ok(newest_applied(&|_| false)),
-            Target::Rev(spec) => {
-                let to = self.resolve(spec)?;
-                if !applied[to] {
-                    return Err(MigrateError::invalid(format!(
-                        "revision {} is not applied, so downgrade cannot go to it",
-                        self.id(to)
-                    ))
-                    .with_hint("Use migrate.upgrade(...) to apply it."));
-                }
-                let above = self.descendants(to);
-                Ok(newest_applied(&|i| !above[i] || i == to))
-            }
-            Target::Relative(0) => Ok(vec![]),
-            Target::Relative(n) if *n < 0 => {
-                if current.len() > 1 {
-                    return Err(self.several(
-                        "downgrade by relative steps needs a single current revision",
-                        current,
-                        "Downgrade to a named revision instead.",
-                    ));
-                }
-                let all = newest_applied(&|_| false);
-                let n = n.unsigned_abs() as usize;
-                if all.len() < n {
-                    return Err(MigrateError::new(
-                        code::OUT_OF_RANGE,
-                        format!(
-                            "cannot downgrade -{n}: that is below base ({} revision(s) applied)",
-                            all.len()
-                        ),
-                    )
-                    .with_hint("migrate.downgrade('base') reverts every revision."));
-                }
-                Ok(all[..n].to_vec())
-            }
-            Target::Head | Target::Heads | Target::Relative(_) => Err(MigrateError::invalid(
-                "a downgrade cannot go to head or a positive step",
-            )
-            .with_hint("Use migrate.upgrade(...) to go up.")),
-        }
-    }
-
     /// The one head, or an error when there are several.
     pub fn single_head(&self) -> Result<Vec<usize>> {
         let heads = self.heads();
         if heads.len() > 1 {
             return Err(self.several(
                 "the revision graph has several heads",
+                "Heads",
                 &heads,
                 "Upgrade to 'heads' to apply every branch, or name one revision.",
             ));
@@ -336,10 +397,12 @@ impl Graph {
         Ok(heads)
     }
 
-    fn several(&self, what: &str, ids: &[usize], hint: &str) -> MigrateError {
+    /// "Several where one is needed": `noun` names the list in the detail
+    /// (`Heads: a, b`).
+    pub fn several(&self, what: &str, noun: &str, ids: &[usize], hint: &str) -> MigrateError {
         let names: Vec<&str> = ids.iter().map(|&i| self.id(i)).collect();
         MigrateError::new(code::SEVERAL, what.to_string())
-            .with_detail(format!("Heads: {}", names.join(", ")))
+            .with_detail(format!("{noun}: {}", names.join(", ")))
             .with_hint(hint)
     }
 }
@@ -358,99 +421,27 @@ fn walk(edges: &[Vec<usize>], n: usize, starts: &[usize]) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    fn chain(n: usize) -> Graph {
-        let nodes = (0..n)
-            .map(|i| {
-                let id = format!("r{i}");
-                let parent = format!("r{}", i.wrapping_sub(1));
-                let p = parent.as_str();
-                Node::new(
-                    &id,
-                    if i == 0 {
-                        &[]
-                    } else {
-                        std::slice::from_ref(&p)
-                    },
-                )
-            })
-            .collect();
-        Graph::new(nodes).unwrap()
-    }
-
-    fn ids(g: &Graph, v: &[usize]) -> Vec<String> {
-        v.iter().map(|&i| g.id(i).to_string()).collect()
-    }
-
-    fn t(s: &str) -> Target {
-        Target::parse(s).unwrap()
-    }
 
     #[test]
-    fn linear_upgrade_and_downgrade() {
-        let g = chain(4);
-        let none = vec![false; 4];
-        assert_eq!(
-            ids(&g, &g.plan_upgrade(&none, &t("head")).unwrap()),
-            ["r0", "r1", "r2", "r3"]
-        );
-        assert_eq!(
-            ids(&g, &g.plan_upgrade(&none, &t("+2")).unwrap()),
-            ["r0", "r1"]
-        );
-        assert_eq!(
-            ids(&g, &g.plan_upgrade(&none, &t("r1")).unwrap()),
-            ["r0", "r1"]
-        );
-        let cur = vec![g.get("r3").unwrap()];
-        let all = g.closure(&cur);
-        assert!(g.plan_upgrade(&all, &t("head")).unwrap().is_empty());
-        assert_eq!(
-            ids(&g, &g.plan_downgrade(&all, &cur, &t("-1")).unwrap()),
-            ["r3"]
-        );
-        assert_eq!(
-            ids(&g, &g.plan_downgrade(&all, &cur, &t("r1")).unwrap()),
-            ["r3", "r2"]
-        );
-        assert_eq!(
-            ids(&g, &g.plan_downgrade(&all, &cur, &t("base")).unwrap()),
-            ["r3", "r2", "r1", "r0"]
-        );
-        assert_eq!(
-            g.plan_downgrade(&all, &cur, &t("-5"))
-                .unwrap_err()
-                .sqlstate(),
-            "22003"
-        );
-        assert_eq!(
-            g.plan_upgrade(&none, &t("+5")).unwrap_err().sqlstate(),
-            "22003"
-        );
-        assert_eq!(
-            g.plan_upgrade(&none, &t("-1")).unwrap_err().sqlstate(),
-            "22023"
-        );
-        assert_eq!(
-            g.plan_downgrade(&none, &[], &t("r2"))
-                .unwrap_err()
-                .sqlstate(),
-            "22023"
-        );
-    }
-
-    #[test]
-    fn prefixes() {
-        let g = Graph::new(vec![
+    fn prefixes_labels_and_relative_specs() {
+        let mut nodes = vec![
             Node::new("abc123", &[]),
             Node::new("abd456", &["abc123"]),
-        ])
-        .unwrap();
+            Node::new("ff0001", &["abd456"]),
+        ];
+        nodes[1].labels = vec!["cart".into()];
+        let g = Graph::new(nodes).unwrap();
         assert_eq!(g.resolve("abc").unwrap(), 0);
         assert_eq!(g.resolve("abd456").unwrap(), 1);
+        assert_eq!(g.resolve("cart").unwrap(), 1);
         assert_eq!(g.resolve("ab").unwrap_err().sqlstate(), "42P09");
         assert_eq!(g.resolve("zz").unwrap_err().sqlstate(), "42704");
+        assert_eq!(g.resolve("abc+2").unwrap(), 2);
+        assert_eq!(g.resolve("ff0001-1").unwrap(), 1);
+        assert_eq!(g.resolve("cart+1").unwrap(), 2);
+        assert_eq!(g.point("abc-1").unwrap(), Point::BelowRoot(0));
+        assert_eq!(g.resolve("abc-1").unwrap_err().sqlstate(), "22003");
+        assert_eq!(g.resolve("ff+1").unwrap_err().sqlstate(), "22003");
     }
 
     #[test]
@@ -464,115 +455,31 @@ mod tests {
         assert_eq!(e.sqlstate(), "23000");
         let e = Graph::new(vec![Node::new("a", &[]), Node::new("a", &[])]).unwrap_err();
         assert_eq!(e.sqlstate(), "23505");
+        let mut two = vec![Node::new("a", &[]), Node::new("b", &[])];
+        two[0].labels = vec!["x".into()];
+        two[1].labels = vec!["x".into()];
+        assert_eq!(Graph::new(two).unwrap_err().sqlstate(), "23505");
+        let mut clash = vec![Node::new("a", &[]), Node::new("b", &[])];
+        clash[1].labels = vec!["a".into()];
+        assert_eq!(Graph::new(clash).unwrap_err().sqlstate(), "23505");
         assert!(Graph::check_new(vec![Node::new("a", &["stored"])]).is_ok());
         assert!(Graph::check_new(vec![Node::new("a", &["b"]), Node::new("b", &["a"])]).is_err());
     }
 
     #[test]
-    fn several_heads_need_heads_or_a_name() {
-        let g = Graph::new(vec![
-            Node::new("a", &[]),
-            Node::new("b1", &["a"]),
-            Node::new("b2", &["a"]),
-        ])
-        .unwrap();
-        let none = vec![false; 3];
-        assert_eq!(
-            g.plan_upgrade(&none, &t("head")).unwrap_err().sqlstate(),
-            "21000"
-        );
-        assert_eq!(
-            ids(&g, &g.plan_upgrade(&none, &t("heads")).unwrap()),
-            ["a", "b1", "b2"]
-        );
-        let applied = g.closure(&[1, 2]);
-        assert_eq!(ids(&g, &g.heads_of(&applied)), ["b1", "b2"]);
-        // downgrading one branch leaves the other alone
-        let plan = g.plan_downgrade(&applied, &[1, 2], &t("a")).unwrap();
-        assert_eq!(ids(&g, &plan), ["b2", "b1"]);
-        assert_eq!(
-            g.plan_downgrade(&applied, &[1, 2], &t("-1"))
-                .unwrap_err()
-                .sqlstate(),
-            "21000"
-        );
-    }
-
-    #[test]
-    fn merge_reverts_to_both_parents() {
-        let g = Graph::new(vec![
+    fn branch_members_stop_at_the_branch_point() {
+        // a -> b -> {c -> d (cart), e}
+        let mut nodes = vec![
             Node::new("a", &[]),
             Node::new("b", &["a"]),
-            Node::new("c", &["a"]),
-            Node::new("m", &["b", "c"]),
-        ])
-        .unwrap();
-        let cur = vec![3];
-        let mut applied = g.closure(&cur);
-        let plan = g.plan_downgrade(&applied, &cur, &t("-1")).unwrap();
-        assert_eq!(ids(&g, &plan), ["m"]);
-        applied[3] = false;
-        assert_eq!(ids(&g, &g.heads_of(&applied)), ["b", "c"]);
-    }
-
-    /// A random DAG: node i's parents are drawn from nodes before it.
-    fn dag() -> impl Strategy<Value = Graph> {
-        (1usize..40)
-            .prop_flat_map(|n| {
-                proptest::collection::vec(proptest::collection::vec(any::<usize>(), 0..3), n)
-            })
-            .prop_map(|picks| {
-                let nodes = picks
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        let mut parents: Vec<String> = if i == 0 {
-                            vec![]
-                        } else {
-                            p.iter().map(|x| format!("n{}", x % i)).collect()
-                        };
-                        parents.sort();
-                        parents.dedup();
-                        Node {
-                            id: format!("n{i}"),
-                            parents,
-                            depends_on: vec![],
-                            message: None,
-                        }
-                    })
-                    .collect();
-                Graph::new(nodes).unwrap()
-            })
-    }
-
-    proptest! {
-        #[test]
-        fn upgrade_then_downgrade_returns_to_start(g in dag(), start in any::<usize>(), goal in any::<usize>()) {
-            let start = start % g.len();
-            let goal = goal % g.len();
-            let cur = vec![start];
-            let applied = g.closure(&cur);
-            let up = g.plan_upgrade(&applied, &Target::Rev(g.id(goal).to_string())).unwrap();
-            // parents first, nothing twice, nothing already applied
-            let mut now = applied.clone();
-            for &i in &up {
-                prop_assert!(!now[i]);
-                prop_assert!(g.before[i].iter().all(|&p| now[p]));
-                now[i] = true;
-            }
-            prop_assert!(now[goal]);
-            // and back down to where we started
-            let heads = g.heads_of(&now);
-            let down = g.plan_downgrade(&now, &heads, &Target::Rev(g.id(start).to_string()));
-            if let Ok(down) = down {
-                for &i in &down {
-                    prop_assert!(now[i]);
-                    prop_assert!(g.after[i].iter().all(|&c| !now[c]));
-                    now[i] = false;
-                }
-                prop_assert!(now[start]);
-                prop_assert!(g.heads_of(&now).contains(&start));
-            }
-        }
+            Node::new("c", &["b"]),
+            Node::new("d", &["c"]),
+            Node::new("e", &["b"]),
+        ];
+        nodes[3].labels = vec!["cart".into()];
+        let g = Graph::new(nodes).unwrap();
+        let m = g.branch_members("cart").unwrap();
+        assert_eq!(m, vec![false, false, true, true, false]);
+        assert_eq!(g.branch_heads("cart").unwrap(), vec![3]);
     }
 }

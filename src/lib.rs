@@ -1,16 +1,19 @@
 //! migrate_ext: Alembic-style schema migrations that run inside PostgreSQL.
 //!
 //! The pure core: [`ops`] (parsing), [`render`] (SQL), [`graph`] (the
-//! revision graph), [`target`] (targets and ids), [`quote`], [`error`].
+//! revision graph), [`plan`] (steps for a target), [`target`] (targets and
+//! ids), [`quote`], [`error`].
 //! The shell that touches the server: [`catalog`] (PostgreSQL's catalogs),
-//! [`store`] (the extension's tables), [`run`] (running steps) and [`api`]
-//! (the SQL functions).
+//! [`store`] (the extension's tables), [`author`] (writing revisions),
+//! [`run`] (running steps) and [`api`] (the SQL functions).
 
 pub mod api;
+pub mod author;
 pub mod catalog;
 pub mod error;
 pub mod graph;
 pub mod ops;
+pub mod plan;
 pub mod quote;
 pub mod render;
 pub mod run;
@@ -21,10 +24,6 @@ pub mod target;
 
 pgrx::extension_sql_file!("../sql/tables.sql", name = "tables", bootstrap);
 pgrx::extension_sql_file!("../sql/functions.sql", name = "functions", finalize);
-
-#[cfg(any(test, feature = "pg_test"))]
-#[pgrx::pg_schema]
-mod tests {}
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]

@@ -6,10 +6,11 @@
 //! hint. Nothing is committed here: a failure anywhere aborts the caller's
 //! transaction, and with it every change of the call.
 
-use crate::catalog::{self, spi};
+use crate::catalog;
 use crate::error::{code, MigrateError, Result};
 use crate::graph::Graph;
 use crate::ops::{downgrade_ops, op_label, parse_json, parse_ops, Op};
+use crate::plan::{self, Direction, Mode, Plan};
 use crate::quote::qualified;
 use crate::render::render;
 use crate::store::{self, LogEntry};
@@ -19,74 +20,90 @@ use pgrx::prelude::*;
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    Up,
-    Down,
+/// The ops one step runs, parsed and checked before anything runs.
+struct Step {
+    index: usize,
+    ops: Vec<Op>,
 }
 
-impl Direction {
-    fn word(self) -> &'static str {
-        match self {
-            Direction::Up => "upgrade",
-            Direction::Down => "downgrade",
-        }
-    }
+/// The ops revision `id` runs in `direction`, from its stored JSON.
+pub fn step_ops(
+    id: &str,
+    direction: Direction,
+    upgrade: &str,
+    downgrade: Option<&str>,
+) -> Result<Vec<Op>> {
+    let up = parse_ops(id, "upgrade", &parse_json(id, "upgrade", upgrade)?)?;
+    let explicit = match downgrade {
+        Some(d) => Some(parse_ops(
+            id,
+            "downgrade",
+            &parse_json(id, "downgrade", d)?,
+        )?),
+        None => None,
+    };
+    // checked even for an upgrade: a revision that could not be reverted
+    // is refused before it runs
+    let down = downgrade_ops(id, &up, explicit)?;
+    Ok(match direction {
+        Direction::Up => up,
+        Direction::Down => down,
+    })
+}
+
+/// Load the planned revisions' ops, all of them before anything runs.
+fn load_steps(graph: &Graph, plan: &Plan) -> Result<Vec<Step>> {
+    let ids: Vec<String> = plan
+        .steps
+        .iter()
+        .map(|&i| graph.id(i).to_string())
+        .collect();
+    let mut stored: HashMap<String, (String, Option<String>)> = store::ops_of(&ids)?
+        .into_iter()
+        .map(|(id, up, down)| (id, (up, down)))
+        .collect();
+    plan.steps
+        .iter()
+        .map(|&i| {
+            let id = graph.id(i);
+            let (up, down) = stored.remove(id).ok_or_else(|| {
+                MigrateError::new(
+                    code::UNKNOWN,
+                    format!("revision {id} vanished during the run"),
+                )
+            })?;
+            Ok(Step {
+                index: i,
+                ops: step_ops(id, plan.direction, &up, down.as_deref())?,
+            })
+        })
+        .collect()
 }
 
 /// Upgrade or downgrade to `target`; returns the current revision afterwards.
-pub fn migrate(direction: Direction, target: &Target) -> Result<Option<String>> {
+pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
     store::lock()?;
     let graph = store::load_graph()?;
     let current = graph.current(&store::versions()?)?;
     let mut applied = graph.closure(&current);
-    let steps = match direction {
-        Direction::Up => graph.plan_upgrade(&applied, target)?,
-        Direction::Down => graph.plan_downgrade(&applied, &current, target)?,
-    };
-    if steps.is_empty() {
-        if let (Direction::Up, Target::Rev(spec)) = (direction, target) {
-            let r = graph.resolve(spec)?;
-            notice!("revision {} is already applied; nothing to do", graph.id(r));
-        }
+    let plan = plan::plan(&graph, &applied, &current, target, mode)?;
+    if let Some(r) = plan.already_applied {
+        notice!("revision {} is already applied; nothing to do", graph.id(r));
+    }
+    if plan.steps.is_empty() {
         return Ok(joined(&graph, &current));
     }
-
-    let ids: Vec<String> = steps.iter().map(|&i| graph.id(i).to_string()).collect();
-    let mut stored: HashMap<String, _> = store::ops_of(&ids)?
-        .into_iter()
-        .map(|(id, up, down)| (id, (up, down)))
-        .collect();
+    let steps = load_steps(&graph, &plan)?;
+    let direction = plan.direction;
     let mut log = Vec::with_capacity(steps.len());
-    for &i in &steps {
-        let id = graph.id(i);
-        let (up, down) = stored.remove(id).ok_or_else(|| {
-            MigrateError::new(
-                code::UNKNOWN,
-                format!("revision {id} vanished during the run"),
-            )
-        })?;
-        let upgrade = parse_ops(id, "upgrade", &parse_json(id, "upgrade", &up)?)?;
-        let ops = match direction {
-            Direction::Up => upgrade,
-            Direction::Down => {
-                let explicit = match down {
-                    Some(d) => Some(parse_ops(
-                        id,
-                        "downgrade",
-                        &parse_json(id, "downgrade", &d)?,
-                    )?),
-                    None => None,
-                };
-                downgrade_ops(id, &upgrade, explicit)?
-            }
-        };
-        notice!("{}", step_line(&graph, i, direction));
+    for step in &steps {
+        let id = graph.id(step.index);
+        notice!("{}", step_line(&graph, step.index, direction));
         let started = now();
         let mut statements = Vec::new();
-        for (n, op) in ops.iter().enumerate() {
+        for (n, op) in step.ops.iter().enumerate() {
             let label = op_label(id, direction.word(), n, Some(op));
-            guarded(&label, || run_op(op, &mut statements))?;
+            guarded(&label, || run_op(op, &mut statements)).map_err(|e| no_cascade_hint(op, e))?;
         }
         log.push(LogEntry {
             revision: id.to_string(),
@@ -95,12 +112,76 @@ pub fn migrate(direction: Direction, target: &Target) -> Result<Option<String>> 
             finished: now(),
             statements,
         });
-        applied[i] = direction == Direction::Up;
+        applied[step.index] = direction == Direction::Up;
     }
     let heads = graph.heads_of(&applied);
     let head_ids: Vec<String> = heads.iter().map(|&i| graph.id(i).to_string()).collect();
     store::record(&log, &head_ids)?;
     Ok(joined(&graph, &heads))
+}
+
+/// Set the version to `target` without running any op (adopting an
+/// existing database; `base` clears it). Version rows that name no stored
+/// revision are dropped, so a stamp also repairs the version table.
+pub fn stamp(target: &Target) -> Result<Option<String>> {
+    store::lock()?;
+    let graph = store::load_graph()?;
+    let versions = store::versions()?;
+    for v in versions.iter().filter(|v| graph.get(v).is_none()) {
+        notice!("version {v} names no stored revision; dropping it");
+    }
+    let known: Vec<String> = versions
+        .into_iter()
+        .filter(|v| graph.get(v).is_some())
+        .collect();
+    let current = graph.current(&known)?;
+    let mut applied = graph.closure(&current);
+    let plan = plan::plan(&graph, &applied, &current, target, Mode::Either)?;
+    for &i in &plan.steps {
+        applied[i] = plan.direction == Direction::Up;
+    }
+    let heads = graph.heads_of(&applied);
+    notice!(
+        "Stamping {} -> {}",
+        joined(&graph, &current).unwrap_or_default(),
+        joined(&graph, &heads).unwrap_or_default()
+    );
+    let head_ids: Vec<String> = heads.iter().map(|&i| graph.id(i).to_string()).collect();
+    store::record(&[], &head_ids)?;
+    Ok(joined(&graph, &heads))
+}
+
+/// `migrate.history()` rows: (order, id, applied, is_head), newest first,
+/// within an Alembic-style range when one is given.
+pub fn history(range: Option<&str>) -> Result<Vec<(i32, String, bool, bool)>> {
+    let g = store::load_graph()?;
+    let current = g.current(&store::versions()?)?;
+    let applied = g.closure(&current);
+    let mut is_head = vec![false; g.len()];
+    for i in g.heads() {
+        is_head[i] = true;
+    }
+    let order: Vec<usize> = match range {
+        Some(r) => plan::range(&g, &current, r)?,
+        None => g.newest_first().collect(),
+    };
+    Ok(order
+        .into_iter()
+        .enumerate()
+        .map(|(ord, i)| (ord as i32, g.id(i).to_string(), applied[i], is_head[i]))
+        .collect())
+}
+
+/// Which of `ids` are applied (reachable from `migrate.version`).
+pub fn applied_of(ids: Vec<Option<String>>) -> Result<Vec<String>> {
+    let g = store::load_graph()?;
+    let current = g.current(&store::versions()?)?;
+    let applied = g.closure(&current);
+    Ok(ids
+        .into_iter()
+        .flatten()
+        .filter(|id| g.get(id).is_some_and(|i| applied[i]))
+        .collect())
 }
 
 /// `Running upgrade a1b2 -> c3d4, message`, as Alembic prints it.
@@ -171,7 +252,7 @@ fn run_op(op: &Op, statements: &mut Vec<String>) -> Result<()> {
             name,
             values,
         } => {
-            if let Some(found) = catalog::type_in_creation_schema(schema.as_deref(), name)? {
+            if let Some(found) = catalog::existing_type(schema.as_deref(), name)? {
                 if found.kind != "e" {
                     return Err(MigrateError::new(
                         code::EXISTS,
@@ -221,8 +302,39 @@ fn run_op(op: &Op, statements: &mut Vec<String>) -> Result<()> {
         _ => {}
     }
     for sql in render(op) {
-        spi(Spi::run(&sql))?;
+        run_sql(&sql)?;
         statements.push(sql);
     }
     Ok(())
+}
+
+/// PostgreSQL suggests CASCADE when a drop is blocked; an op never cascades,
+/// so say what to do instead.
+fn no_cascade_hint(op: &Op, e: MigrateError) -> MigrateError {
+    match op {
+        Op::DropEnum { .. } | Op::DropColumn { .. }
+            if e.hint.as_deref().is_some_and(|h| h.contains("CASCADE")) =>
+        {
+            e.with_hint(
+                "Drop or change the dependent objects first, in an earlier op; migrate_ext never uses CASCADE.",
+            )
+        }
+        _ => e,
+    }
+}
+
+/// Run one statement of an op. PostgreSQL's own errors pass through the
+/// guard unchanged; SPI's refusals become errors a user can act on.
+fn run_sql(sql: &str) -> Result<()> {
+    Spi::run(sql).map_err(|e| match e {
+        pgrx::spi::Error::SpiError(pgrx::spi::SpiErrorCodes::Transaction) => MigrateError::new(
+            PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_TERMINATION,
+            "transaction control (BEGIN, COMMIT, ROLLBACK) cannot run inside a migration",
+        )
+        .with_hint("A run is one transaction, the caller's; remove the statement from the op."),
+        other => MigrateError::new(
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            format!("SPI failed: {other}"),
+        ),
+    })
 }

@@ -2,7 +2,7 @@
 //! `migrate.version` and `migrate.log`, and the lock that serializes runs.
 
 use crate::catalog::spi;
-use crate::error::{code, MigrateError, Result};
+use crate::error::{MigrateError, Result};
 use crate::graph::{Graph, Node};
 use pgrx::prelude::*;
 use serde_json::Value;
@@ -11,28 +11,25 @@ use serde_json::Value;
 /// rest of its transaction ("migrate\0" as a 64-bit key).
 const LOCK_KEY: i64 = 0x6d69_6772_6174_6500;
 
-/// Take the run lock. If another session held it and the transaction's
-/// snapshot predates that session's commit, what it did cannot be seen:
-/// refuse with a serialization failure instead of running revisions twice.
+/// Take the run lock: the advisory lock, then the row of `migrate.state`.
+///
+/// Under READ COMMITTED, every later query of the run sees what an earlier
+/// run committed. Under REPEATABLE READ or SERIALIZABLE, a snapshot taken
+/// before another run committed cannot see that run's work; updating the
+/// state row then fails with PostgreSQL's own serialization error (40001),
+/// instead of running revisions twice.
 pub fn lock() -> Result<()> {
-    let got = spi(Spi::get_one_with_args::<bool>(
-        "SELECT pg_catalog.pg_try_advisory_xact_lock($1)",
-        &[LOCK_KEY.into()],
-    ))?;
-    if got == Some(true) {
-        return Ok(());
-    }
     spi(Spi::run_with_args(
         "SELECT pg_catalog.pg_advisory_xact_lock($1)",
         &[LOCK_KEY.into()],
     ))?;
-    // SAFETY: reads a global of the current transaction.
-    if unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32 {
-        return Err(MigrateError::new(
-            code::RETRY,
-            "another session ran migrations while this transaction waited, and its snapshot cannot see them",
-        )
-        .with_hint("Retry the transaction, or call migrate functions under READ COMMITTED."));
+    let touched = spi(Spi::get_one::<i64>(
+        "WITH u AS (UPDATE migrate.state SET runs = runs + 1 RETURNING 1) SELECT count(*) FROM u",
+    ))?;
+    if touched != Some(1) {
+        spi(Spi::run(
+            "INSERT INTO migrate.state (runs) VALUES (1) ON CONFLICT DO NOTHING",
+        ))?;
     }
     Ok(())
 }
@@ -41,7 +38,7 @@ pub fn lock() -> Result<()> {
 pub fn load_graph() -> Result<Graph> {
     let nodes = spi(Spi::connect_mut(|c| {
         let rows = c.update(
-            "SELECT id, down_revision, depends_on, message FROM migrate.revisions \
+            "SELECT id, down_revision, depends_on, message, branch_labels FROM migrate.revisions \
              ORDER BY created_at, id",
             None,
             &[],
@@ -51,10 +48,12 @@ pub fn load_graph() -> Result<Graph> {
             let id: Option<String> = row.get(1)?;
             let parents: Option<Vec<Option<String>>> = row.get(2)?;
             let deps: Option<Vec<Option<String>>> = row.get(3)?;
+            let labels: Option<Vec<Option<String>>> = row.get(5)?;
             nodes.push(Node {
                 id: id.unwrap_or_default(),
                 parents: parents.unwrap_or_default().into_iter().flatten().collect(),
                 depends_on: deps.unwrap_or_default().into_iter().flatten().collect(),
+                labels: labels.unwrap_or_default().into_iter().flatten().collect(),
                 message: row.get(4)?,
             });
         }
@@ -103,14 +102,6 @@ pub fn ops_of(ids: &[String]) -> Result<Vec<(String, String, Option<String>)>> {
     }))
 }
 
-pub fn revision_exists(id: &str) -> Result<bool> {
-    Ok(spi(Spi::get_one_with_args::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM migrate.revisions WHERE id = $1)",
-        &[id.into()],
-    ))?
-    .unwrap_or(false))
-}
-
 /// A fresh 12-hex-digit id.
 pub fn new_id() -> Result<String> {
     spi(Spi::get_one::<String>(
@@ -122,6 +113,8 @@ pub fn new_id() -> Result<String> {
 pub struct NewRevision<'a> {
     pub id: &'a str,
     pub parents: Vec<String>,
+    pub depends_on: Vec<String>,
+    pub labels: Vec<String>,
     pub message: Option<&'a str>,
     /// JSON text, as the caller gave it
     pub upgrade: &'a str,
@@ -130,16 +123,45 @@ pub struct NewRevision<'a> {
 
 pub fn insert_revision(r: NewRevision) -> Result<()> {
     spi(Spi::run_with_args(
-        "INSERT INTO migrate.revisions (id, down_revision, message, upgrade, downgrade) \
-         VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)",
+        "INSERT INTO migrate.revisions \
+                (id, down_revision, depends_on, branch_labels, message, upgrade, downgrade) \
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)",
         &[
             r.id.into(),
             r.parents.into(),
+            r.depends_on.into(),
+            r.labels.into(),
             r.message.into(),
             r.upgrade.into(),
             r.downgrade.into(),
         ],
     ))
+}
+
+/// Whether the stored revision `id` has exactly this content (parents
+/// aside, which the caller compares).
+pub fn same_revision(
+    id: &str,
+    message: Option<&str>,
+    upgrade: &str,
+    downgrade: Option<&str>,
+    depends_on: &[String],
+    labels: &[String],
+) -> Result<bool> {
+    Ok(spi(Spi::get_one_with_args::<bool>(
+        "SELECT upgrade = $2::jsonb AND downgrade IS NOT DISTINCT FROM $3::jsonb \
+                AND message IS NOT DISTINCT FROM $4 AND depends_on = $5 AND branch_labels = $6 \
+           FROM migrate.revisions WHERE id = $1",
+        &[
+            id.into(),
+            upgrade.into(),
+            downgrade.into(),
+            message.into(),
+            depends_on.to_vec().into(),
+            labels.to_vec().into(),
+        ],
+    ))?
+    .unwrap_or(false))
 }
 
 /// One step of a run, as `migrate.log` records it.

@@ -46,4 +46,28 @@ rm -f "$script" "$script".*
 
 echo "sessions failed: $errors; steps run: $runs (distinct $distinct); version: $version; tables: $tables"
 [ "$errors" -eq 0 ] && [ "$runs" -eq "$REVISIONS" ] && [ "$distinct" -eq "$REVISIONS" ] \
-    && [ "$version" = "r$REVISIONS" ] && [ "$tables" -eq "$REVISIONS" ]
+    && [ "$version" = "r$REVISIONS" ] && [ "$tables" -eq "$REVISIONS" ] || exit 1
+
+# A REPEATABLE READ transaction whose snapshot predates another session's
+# run must not run the same revisions again: it fails with 40001 instead.
+psql -X -q -d "$DB" -c "SELECT migrate.revision('late', '[{\"op\": \"execute\", \"sql\": \"CREATE TABLE late (id int)\"}]',
+    '[{\"op\": \"execute\", \"sql\": \"DROP TABLE late\"}]', id => 'late')" >/dev/null
+rr_out=$(mktemp)
+psql -X -q -d "$DB" >"$rr_out" 2>&1 <<'SQL' &
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FROM migrate.version;
+SELECT pg_sleep(1);
+SELECT migrate.upgrade('head');
+COMMIT;
+SQL
+rr=$!
+sleep 0.3
+psql -X -q -d "$DB" -c "SELECT migrate.upgrade('head')" >/dev/null 2>&1
+wait "$rr" || true
+late_runs=$(psql -X -At -d "$DB" -c "SELECT count(*) FROM migrate.log WHERE revision = 'late'")
+version=$(psql -X -At -d "$DB" -c "SELECT string_agg(version_num, ',') FROM migrate.version")
+echo "repeatable read: late ran $late_runs time(s); version: $version; stale session said: $(grep -o 'ERROR: .*' "$rr_out" | head -1)"
+grep -q "could not serialize" "$rr_out" && [ "$late_runs" -eq 1 ] && [ "$version" = "late" ]
+status=$?
+rm -f "$rr_out"
+exit $status

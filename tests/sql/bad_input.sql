@@ -46,7 +46,10 @@ SELECT migrate.revision('x', id => 'head');
 SELECT migrate.revision('x', id => 'has space');
 SELECT migrate.revision('x', id => '-1');
 SELECT migrate.revision('x', id => 'dup');
+-- the very same revision again is fine (bootstrap scripts run twice);
+-- another revision under a stored id is not
 SELECT migrate.revision('x', id => 'dup');
+SELECT migrate.revision('y', id => 'dup');
 -- parents
 SELECT migrate.revision('x', down_revision => 'nope', id => 'r2');
 SELECT count(*) AS stored FROM migrate.revisions;
@@ -74,7 +77,7 @@ SELECT call, sqlstate(call) FROM (VALUES
     ($$SELECT migrate.revision('x', '[{"op": "nope"}]')$$),                       -- malformed op
     ($$SELECT migrate.revision('x', '[{"op": "drop_enum", "name": "e"}]')$$),     -- no inverse
     ($$SELECT migrate.revision('x', NULL)$$),                                     -- NULL upgrade
-    ($$SELECT migrate.revision('x', id => 'dup')$$),                              -- duplicate id
+    ($$SELECT migrate.revision('y', id => 'dup')$$),                              -- duplicate id
     ($$SELECT migrate.revision('x', down_revision => 'ghost')$$),                 -- unknown parent
     ($$INSERT INTO migrate.revisions (id, down_revision, upgrade) VALUES ('i2', '{ghost}', '[]')$$),
     ($$INSERT INTO migrate.revisions (id, down_revision, upgrade) VALUES ('i3', '{i3}', '[]')$$),

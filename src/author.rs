@@ -1,0 +1,260 @@
+//! Writing revisions: `migrate.revision()`, `migrate.merge()`, and the
+//! checks the `migrate.revisions` triggers apply to rows stored directly.
+
+use crate::error::{code, MigrateError, Result};
+use crate::graph::{Graph, Node};
+use crate::ops::{downgrade_ops, parse_json, parse_ops};
+use crate::store::{self, NewRevision};
+use crate::target::{check_id, check_label};
+use pgrx::prelude::*;
+use serde_json::Value;
+
+pub struct RevisionArgs<'a> {
+    pub message: Option<&'a str>,
+    pub upgrade: Option<&'a str>,
+    pub downgrade: Option<&'a str>,
+    pub id: Option<&'a str>,
+    pub down_revision: Option<&'a str>,
+    pub branch_label: Option<&'a str>,
+    pub depends_on: Vec<Option<String>>,
+}
+
+/// Store a new revision and return its id. Storing the very same revision
+/// again under the same id (a bootstrap script run twice, or by two sessions)
+/// returns the id and changes nothing.
+pub fn revision(a: RevisionArgs) -> Result<String> {
+    store::lock()?;
+    // Validate what the caller gave before inventing an id, so that
+    // messages name the revision only when it has a name.
+    let label = a.id.unwrap_or("(new)");
+    if let Some(id) = a.id {
+        check_id(id)?;
+    }
+    if let Some(l) = a.branch_label {
+        check_label(l)?;
+    }
+    let upgrade = a.upgrade.ok_or_else(|| {
+        MigrateError::new(
+            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            format!("revision {label}: upgrade must not be NULL"),
+        )
+        .with_hint("Use '[]' for an empty revision.")
+    })?;
+    check_ops(label, upgrade, a.downgrade)?;
+
+    let graph = store::load_graph()?;
+    let parents = match a.down_revision.map(str::trim) {
+        Some("base") => vec![],
+        Some("") => {
+            return Err(MigrateError::invalid("down_revision must not be empty")
+                .with_hint("Name the parent revision, or 'base' for a new root."))
+        }
+        Some(spec) => vec![graph.id(graph.resolve(spec)?).to_string()],
+        None => Vec::new(),
+    };
+    let mut depends_on = Vec::with_capacity(a.depends_on.len());
+    for d in &a.depends_on {
+        let spec = d.as_deref().ok_or_else(|| {
+            MigrateError::invalid(format!(
+                "revision {label}: depends_on must not contain NULL"
+            ))
+        })?;
+        depends_on.push(graph.id(graph.resolve(spec)?).to_string());
+    }
+    let labels: Vec<String> = a.branch_label.iter().map(|l| l.to_string()).collect();
+
+    if let Some(id) = a.id {
+        if graph.get(id).is_some() {
+            let same =
+                store::same_revision(id, a.message, upgrade, a.downgrade, &depends_on, &labels)?;
+            let parents_same = a.down_revision.is_none()
+                || graph.nodes[graph.get(id).unwrap_or(0)].parents == parents;
+            if same && parents_same {
+                notice!("revision {id} is already stored with the same content; nothing to do");
+                return Ok(id.to_string());
+            }
+            return Err(MigrateError::new(
+                code::DUPLICATE,
+                format!("revision {id} already exists"),
+            )
+            .with_detail("The stored revision differs from the one given.")
+            .with_hint("Choose another id, or leave id out to generate one."));
+        }
+    }
+    let parents = match a.down_revision {
+        Some(_) => parents,
+        None => graph
+            .single_head()
+            .map_err(|e| {
+                e.with_hint(
+                    "Name the parent with down_revision => '<id>', 'base' for a new root, \
+                     or merge the heads first (migrate.merge()).",
+                )
+            })?
+            .iter()
+            .map(|&i| graph.id(i).to_string())
+            .collect(),
+    };
+    let id = match a.id {
+        Some(id) => id.to_string(),
+        None => loop {
+            let id = store::new_id()?;
+            if graph.get(&id).is_none() {
+                break id;
+            }
+        },
+    };
+    store::insert_revision(NewRevision {
+        id: &id,
+        parents,
+        depends_on,
+        labels,
+        message: a.message,
+        upgrade,
+        downgrade: a.downgrade,
+    })?;
+    Ok(id)
+}
+
+/// A merge revision (no ops) whose parents are `revisions` (default: every
+/// head).
+pub fn merge(revisions: Option<Vec<Option<String>>>, message: Option<&str>) -> Result<String> {
+    store::lock()?;
+    let graph = store::load_graph()?;
+    let mut parents: Vec<usize> = match revisions {
+        None => graph.heads(),
+        Some(specs) => specs
+            .iter()
+            .map(|s| match s {
+                Some(s) => graph.resolve(s),
+                None => Err(MigrateError::invalid(
+                    "revisions to merge must not contain NULL",
+                )),
+            })
+            .collect::<Result<_>>()?,
+    };
+    parents.sort_by_key(|&i| graph.topo().iter().position(|&t| t == i));
+    parents.dedup();
+    if parents.len() < 2 {
+        return Err(MigrateError::invalid(format!(
+            "nothing to merge: {} revision(s) given",
+            parents.len()
+        ))
+        .with_hint("A merge joins two or more heads; migrate.heads() lists them."));
+    }
+    for &p in &parents {
+        let below = graph.closure(&[p]);
+        if let Some(&q) = parents.iter().find(|&&q| q != p && below[q]) {
+            return Err(MigrateError::invalid(format!(
+                "cannot merge {} with its own ancestor {}",
+                graph.id(p),
+                graph.id(q)
+            )));
+        }
+    }
+    let ids: Vec<String> = parents.iter().map(|&i| graph.id(i).to_string()).collect();
+    let id = loop {
+        let id = store::new_id()?;
+        if graph.get(&id).is_none() {
+            break id;
+        }
+    };
+    let message = message
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("merge {}", ids.join(", ")));
+    store::insert_revision(NewRevision {
+        id: &id,
+        parents: ids,
+        depends_on: vec![],
+        labels: vec![],
+        message: Some(&message),
+        upgrade: "[]",
+        downgrade: None,
+    })?;
+    Ok(id)
+}
+
+/// The ops parse, and a downgrade exists (explicit or derived).
+fn check_ops(label: &str, upgrade: &str, downgrade: Option<&str>) -> Result<()> {
+    let up = parse_ops(label, "upgrade", &parse_json(label, "upgrade", upgrade)?)?;
+    let explicit = match downgrade {
+        Some(d) => Some(parse_ops(
+            label,
+            "downgrade",
+            &parse_json(label, "downgrade", d)?,
+        )?),
+        None => None,
+    };
+    downgrade_ops(label, &up, explicit).map(|_| ())
+}
+
+/// The row check behind the `migrate.revisions` trigger.
+pub fn check_row(
+    id: Option<&str>,
+    down_revision: Option<Vec<Option<String>>>,
+    depends_on: Option<Vec<Option<String>>>,
+    branch_labels: Option<Vec<Option<String>>>,
+    upgrade: Option<&str>,
+    downgrade: Option<&str>,
+) -> Result<()> {
+    let id = id.unwrap_or("");
+    check_id(id)?;
+    for (what, list) in [
+        ("down_revision", down_revision),
+        ("depends_on", depends_on),
+        ("branch_labels", branch_labels.clone()),
+    ] {
+        let list = list.unwrap_or_default();
+        if list.iter().any(Option::is_none) {
+            return Err(MigrateError::invalid(format!(
+                "revision {id}: {what} must not contain NULL"
+            )));
+        }
+        if what != "branch_labels" && list.iter().flatten().any(|p| p == id) {
+            return Err(MigrateError::new(
+                code::GRAPH,
+                format!("revision {id} names itself in {what}"),
+            ));
+        }
+    }
+    for l in branch_labels.unwrap_or_default().iter().flatten() {
+        check_label(l)?;
+    }
+    check_ops(id, upgrade.unwrap_or("null"), downgrade)
+}
+
+/// The statement check behind the `migrate.revisions` trigger: no cycle and
+/// no duplicate label among the new rows (given as a JSON array).
+pub fn check_new(rows: &str) -> Result<()> {
+    let rows = parse_json("(new)", "rows", rows)?;
+    let strings = |v: &Value, k: &str| -> Vec<String> {
+        v.get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let nodes: Vec<Node> = rows
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|v| Node {
+                    id: v
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    parents: strings(v, "down_revision"),
+                    depends_on: strings(v, "depends_on"),
+                    labels: strings(v, "branch_labels"),
+                    message: None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Graph::check_new(nodes)
+}
