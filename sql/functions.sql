@@ -24,12 +24,10 @@ RETURNS TABLE (id text, down_revision text[], message text,
 LANGUAGE sql STABLE
 AS $$
     SELECT g.id, r.down_revision, r.message, g.applied, g.is_head,
-           CASE WHEN g.applied THEN
-               (SELECT max(l.finished_at) FROM migrate.log l
-                 WHERE l.revision = g.id AND l.direction = 'upgrade')
-           END
+           CASE WHEN g.applied THEN a.applied_at END
       FROM migrate._graph(range) g
       JOIN migrate.revisions r ON r.id = g.id
+      LEFT JOIN migrate.applied a ON a.revision = g.id
      ORDER BY g.ord
 $$;
 COMMENT ON FUNCTION migrate.history(text) IS

@@ -33,8 +33,27 @@ CREATE TABLE migrate.log (
     role        text NOT NULL,
     statements  text[] NOT NULL
 );
-CREATE INDEX log_revision_idx ON migrate.log (revision, finished_at);
+CREATE INDEX log_revision_idx ON migrate.log (revision);
 COMMENT ON TABLE migrate.log IS 'Every step run: revision, direction, times, role and the SQL executed.';
+
+-- Every applied revision with the checksum of what it was when applied
+-- (see migrate._checksum); migrate.verify() compares.
+CREATE TABLE migrate.applied (
+    revision   text PRIMARY KEY,
+    checksum   text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE migrate.applied IS 'Checksums of applied revisions, recorded when applied or stamped.';
+
+-- The checksum of a revision: SHA-256 over its id, parents, dependencies
+-- and ops, in jsonb's canonical text (keys sorted, whitespace normalized).
+-- The message and labels are not part of what runs, so they are left out.
+CREATE FUNCTION migrate._checksum(r migrate.revisions) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT
+AS $$
+    SELECT encode(sha256(convert_to(concat_ws(E'\n', r.id, r.down_revision::text,
+        r.depends_on::text, r.upgrade::text, coalesce(r.downgrade::text, 'null')), 'UTF8')), 'hex')
+$$;
 
 -- One row, updated by every run and every migrate.revision(): the row lock
 -- that lets REPEATABLE READ callers fail cleanly instead of running twice.
@@ -47,4 +66,5 @@ INSERT INTO migrate.state DEFAULT VALUES;
 SELECT pg_catalog.pg_extension_config_dump('migrate.revisions', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.version', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.log', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.applied', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.log_id_seq', '');

@@ -43,8 +43,9 @@ mod migrate {
     fn merge(
         revisions: default!(Option<Vec<Option<String>>>, "NULL"),
         message: default!(Option<&str>, "NULL"),
+        id: default!(Option<&str>, "NULL"),
     ) -> String {
-        author::merge(revisions, message).or_raise()
+        author::merge(revisions, message, id).or_raise()
     }
 
     fn parse_target(text: Option<&str>) -> Target {
@@ -95,6 +96,29 @@ mod migrate {
     #[pg_extern]
     fn stamp(target: Option<&str>) -> Option<String> {
         run::stamp(&parse_target(target)).or_raise()
+    }
+
+    /// Everything about one revision, with the SQL of each direction.
+    #[pg_extern]
+    fn show(revision: &str) -> pgrx::JsonB {
+        pgrx::JsonB(run::show(revision).or_raise())
+    }
+
+    /// Offline mode: the statements that would take the database from
+    /// `from_revision` (default: the current version) to `target`.
+    #[pg_extern]
+    fn sql(
+        target: Option<&str>,
+        from_revision: default!(Option<&str>, "NULL"),
+    ) -> SetOfIterator<'static, String> {
+        SetOfIterator::new(run::offline(&parse_target(target), from_revision).or_raise())
+    }
+
+    /// Applied revisions that changed or vanished since they were applied.
+    #[pg_extern]
+    fn verify() -> TableIterator<'static, (name!(revision, String), name!(problem, String))> {
+        let graph = store::load_graph().or_raise();
+        TableIterator::new(run::verify(&graph).or_raise())
     }
 
     /// The rows of `migrate.version`: the applied heads.

@@ -49,7 +49,7 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
             return Err(MigrateError::invalid("down_revision must not be empty")
                 .with_hint("Name the parent revision, or 'base' for a new root."))
         }
-        Some(spec) => vec![graph.id(graph.resolve(spec)?).to_string()],
+        Some(spec) => vec![graph.id(one_revision(&graph, spec)?).to_string()],
         None => Vec::new(),
     };
     let mut depends_on = Vec::with_capacity(a.depends_on.len());
@@ -59,9 +59,23 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
                 "revision {label}: depends_on must not contain NULL"
             ))
         })?;
-        depends_on.push(graph.id(graph.resolve(spec)?).to_string());
+        depends_on.push(graph.id(one_revision(&graph, spec)?).to_string());
     }
     let labels: Vec<String> = a.branch_label.iter().map(|l| l.to_string()).collect();
+    for l in &labels {
+        let owner = graph
+            .label(l)
+            .ok()
+            .map(|i| graph.id(i))
+            .or(graph.get(l).map(|_| l.as_str()));
+        if let Some(owner) = owner.filter(|&o| Some(o) != a.id) {
+            return Err(MigrateError::new(
+                code::DUPLICATE,
+                format!("revision {label}: branch label {l} is already used by revision {owner}"),
+            )
+            .with_hint("A branch label names one revision and is not a revision id."));
+        }
+    }
 
     if let Some(id) = a.id {
         if graph.get(id).is_some() {
@@ -116,10 +130,39 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
     Ok(id)
 }
 
+/// One revision named by a spec: what `resolve` takes, or `<label>@head`.
+fn one_revision(graph: &Graph, spec: &str) -> Result<usize> {
+    match crate::target::Target::parse(spec)? {
+        crate::target::Target::Branch(label, crate::target::BranchAt::Head) => {
+            match graph.branch_heads(&label)?.as_slice() {
+                [one] => Ok(*one),
+                several => Err(graph.several(
+                    &format!("branch {label} has several heads"),
+                    "Heads",
+                    several,
+                    "Name one revision.",
+                )),
+            }
+        }
+        crate::target::Target::Rev(s) => graph.resolve(&s),
+        _ => Err(
+            MigrateError::invalid(format!("\"{spec}\" does not name one revision"))
+                .with_hint("Give a revision id, a unique prefix, a branch label or <label>@head."),
+        ),
+    }
+}
+
 /// A merge revision (no ops) whose parents are `revisions` (default: every
 /// head).
-pub fn merge(revisions: Option<Vec<Option<String>>>, message: Option<&str>) -> Result<String> {
+pub fn merge(
+    revisions: Option<Vec<Option<String>>>,
+    message: Option<&str>,
+    id: Option<&str>,
+) -> Result<String> {
     store::lock()?;
+    if let Some(id) = id {
+        check_id(id)?;
+    }
     let graph = store::load_graph()?;
     let mut parents: Vec<usize> = match revisions {
         None => graph.heads(),
@@ -153,11 +196,20 @@ pub fn merge(revisions: Option<Vec<Option<String>>>, message: Option<&str>) -> R
         }
     }
     let ids: Vec<String> = parents.iter().map(|&i| graph.id(i).to_string()).collect();
-    let id = loop {
-        let id = store::new_id()?;
-        if graph.get(&id).is_none() {
-            break id;
+    let id = match id {
+        Some(id) if graph.get(id).is_some() || graph.label(id).is_ok() => {
+            return Err(MigrateError::new(
+                code::DUPLICATE,
+                format!("revision {id} already exists"),
+            ))
         }
+        Some(id) => id.to_string(),
+        None => loop {
+            let id = store::new_id()?;
+            if graph.get(&id).is_none() {
+                break id;
+            }
+        },
     };
     let message = message
         .map(str::to_string)

@@ -240,7 +240,7 @@ impl Graph {
                             noun,
                             several,
                             "Name the revision you mean.",
-                        ))
+                        ));
                     }
                 };
             }

@@ -64,6 +64,74 @@ pub fn render(op: &Op) -> Vec<String> {
     }
 }
 
+/// One step of an offline script.
+pub struct ScriptStep<'a> {
+    /// `Running upgrade a -> b, message`
+    pub title: String,
+    pub revision: &'a str,
+    pub upgrade: bool,
+    pub ops: &'a [Op],
+    /// version rows this step removes and adds
+    pub removed: Vec<&'a str>,
+    pub added: Vec<&'a str>,
+}
+
+/// The offline script of a plan: `BEGIN`, each step's op statements and
+/// its changes to `migrate.version` and `migrate.applied`, `COMMIT`. The op
+/// statements are exactly what a run executes and logs.
+pub fn script(steps: &[ScriptStep]) -> Vec<String> {
+    let mut out = vec!["BEGIN;".to_string()];
+    for s in steps {
+        out.push(format!("-- {}", s.title.replace('\n', " ")));
+        for op in s.ops {
+            for sql in render(op) {
+                let end = if sql.trim_end().ends_with(';') {
+                    ""
+                } else {
+                    ";"
+                };
+                out.push(format!("{sql}{end}"));
+            }
+        }
+        match (s.removed.as_slice(), s.added.as_slice()) {
+            ([old], [new]) => out.push(format!(
+                "UPDATE migrate.version SET version_num = {} WHERE version_num = {};",
+                literal(new),
+                literal(old)
+            )),
+            (removed, added) => {
+                for old in removed {
+                    out.push(format!(
+                        "DELETE FROM migrate.version WHERE version_num = {};",
+                        literal(old)
+                    ));
+                }
+                for new in added {
+                    out.push(format!(
+                        "INSERT INTO migrate.version (version_num) VALUES ({});",
+                        literal(new)
+                    ));
+                }
+            }
+        }
+        out.push(if s.upgrade {
+            format!(
+                "INSERT INTO migrate.applied (revision, checksum) \
+                 SELECT r.id, migrate._checksum(r) FROM migrate.revisions r WHERE r.id = {} \
+                 ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now();",
+                literal(s.revision)
+            )
+        } else {
+            format!(
+                "DELETE FROM migrate.applied WHERE revision = {};",
+                literal(s.revision)
+            )
+        });
+    }
+    out.push("COMMIT;".to_string());
+    out
+}
+
 /// The SQL of a column default.
 pub fn default_sql(d: &ServerDefault) -> String {
     match d {
@@ -128,6 +196,48 @@ pub mod tests {
             out,
             vec!["ALTER TABLE \"x\"\"; DROP TABLE victim; --\" DROP COLUMN \"it's\""]
         );
+    }
+
+    #[test]
+    fn scripts_wrap_steps_and_move_the_version() {
+        let ops = parse_ops(
+            "b",
+            "upgrade",
+            &json!([{"op":"execute","sql":"CREATE TABLE t (id int);"},{"op":"drop_enum","name":"e"}]),
+        )
+        .unwrap();
+        let out = script(&[
+            ScriptStep {
+                title: "Running upgrade a -> b, two".into(),
+                revision: "b",
+                upgrade: true,
+                ops: &ops,
+                removed: vec!["a"],
+                added: vec!["b"],
+            },
+            ScriptStep {
+                title: "Running upgrade  -> x, other root".into(),
+                revision: "x",
+                upgrade: true,
+                ops: &[],
+                removed: vec![],
+                added: vec!["x"],
+            },
+        ]);
+        assert_eq!(out[0], "BEGIN;");
+        assert_eq!(out[1], "-- Running upgrade a -> b, two");
+        assert_eq!(out[2], "CREATE TABLE t (id int);");
+        assert_eq!(out[3], "DROP TYPE IF EXISTS \"e\";");
+        assert_eq!(
+            out[4],
+            "UPDATE migrate.version SET version_num = 'b' WHERE version_num = 'a';"
+        );
+        assert!(out[5].starts_with("INSERT INTO migrate.applied"));
+        assert_eq!(
+            out[7],
+            "INSERT INTO migrate.version (version_num) VALUES ('x');"
+        );
+        assert_eq!(out.last().map(String::as_str), Some("COMMIT;"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::graph::Graph;
 use crate::ops::{downgrade_ops, op_label, parse_json, parse_ops, Op};
 use crate::plan::{self, Direction, Mode, Plan};
 use crate::quote::qualified;
-use crate::render::render;
+use crate::render::{self, render, ScriptStep};
 use crate::store::{self, LogEntry};
 use crate::target::Target;
 use pgrx::pg_sys::panic::CaughtError;
@@ -84,6 +84,7 @@ fn load_steps(graph: &Graph, plan: &Plan) -> Result<Vec<Step>> {
 pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
     store::lock()?;
     let graph = store::load_graph()?;
+    refuse_drift(&graph)?;
     let current = graph.current(&store::versions()?)?;
     let mut applied = graph.closure(&current);
     let plan = plan::plan(&graph, &applied, &current, target, mode)?;
@@ -116,8 +117,170 @@ pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
     }
     let heads = graph.heads_of(&applied);
     let head_ids: Vec<String> = heads.iter().map(|&i| graph.id(i).to_string()).collect();
-    store::record(&log, &head_ids)?;
+    let ran: Vec<String> = log.iter().map(|e| e.revision.clone()).collect();
+    let (up, down) = match direction {
+        Direction::Up => (ran, vec![]),
+        Direction::Down => (vec![], ran),
+    };
+    store::record(&log, &head_ids, &up, &down)?;
     Ok(joined(&graph, &heads))
+}
+
+/// What `migrate.verify()` reports: each applied revision that changed or
+/// vanished since it was applied, each applied revision without a recorded
+/// checksum, each version row that names no stored revision.
+pub fn verify(graph: &Graph) -> Result<Vec<(String, String)>> {
+    let mut problems = Vec::new();
+    let versions = store::versions()?;
+    for v in versions.iter().filter(|v| graph.get(v).is_none()) {
+        problems.push((
+            v.clone(),
+            "the version names a revision that is not stored".into(),
+        ));
+    }
+    let known: Vec<String> = versions
+        .into_iter()
+        .filter(|v| graph.get(v).is_some())
+        .collect();
+    let applied = graph.closure(&graph.current(&known)?);
+    let mut recorded = vec![false; graph.len()];
+    for (id, checksum, now) in store::checksums()? {
+        match (graph.get(&id), now) {
+            (_, None) => problems.push((id, "deleted after it was applied".into())),
+            (Some(i), Some(now)) => {
+                recorded[i] = true;
+                if applied[i] && now != checksum {
+                    problems.push((id, "changed after it was applied".into()));
+                }
+            }
+            (None, Some(_)) => {}
+        }
+    }
+    for i in graph
+        .topo()
+        .iter()
+        .copied()
+        .filter(|&i| applied[i] && !recorded[i])
+    {
+        problems.push((
+            graph.id(i).to_string(),
+            "applied, but no checksum was recorded (was migrate.version edited by hand?)".into(),
+        ));
+    }
+    Ok(problems)
+}
+
+fn refuse_drift(graph: &Graph) -> Result<()> {
+    let problems = verify(graph)?;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = problems
+        .iter()
+        .take(5)
+        .map(|(id, why)| format!("{id}: {why}"))
+        .collect();
+    Err(MigrateError::new(
+        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        format!(
+            "the migration history has drifted: {} problem(s) with applied revisions",
+            problems.len()
+        ),
+    )
+    .with_detail(shown.join("; "))
+    .with_hint(
+        "SELECT * FROM migrate.verify() lists them. Put the revisions back as they were \
+         applied, or accept the stored ones with migrate.stamp(...).",
+    ))
+}
+
+/// `migrate.show()`: everything about one revision, with the SQL it runs
+/// in each direction.
+pub fn show(spec: &str) -> Result<serde_json::Value> {
+    let graph = store::load_graph()?;
+    let i = graph.resolve(spec)?;
+    let id = graph.id(i);
+    let stored = store::load_revision(id)?
+        .ok_or_else(|| MigrateError::new(code::UNKNOWN, format!("revision {id} vanished")))?;
+    let current = graph.current(&store::versions()?)?;
+    let applied = graph.closure(&current);
+    let up = step_ops(
+        id,
+        Direction::Up,
+        &stored.upgrade,
+        stored.downgrade.as_deref(),
+    )?;
+    let down = step_ops(
+        id,
+        Direction::Down,
+        &stored.upgrade,
+        stored.downgrade.as_deref(),
+    )?;
+    let sql = |ops: &[Op]| -> Vec<String> { ops.iter().flat_map(render).collect() };
+    let node = &graph.nodes[i];
+    Ok(serde_json::json!({
+        "id": id,
+        "message": stored.message,
+        "down_revision": node.parents,
+        "depends_on": node.depends_on,
+        "branch_labels": node.labels,
+        "children": graph.children(i).iter().map(|&c| graph.id(c)).collect::<Vec<_>>(),
+        "created_at": stored.created_at,
+        "applied": applied[i],
+        "is_head": graph.children(i).is_empty(),
+        "checksum": stored.checksum,
+        "applied_checksum": stored.applied_checksum,
+        "upgrade": crate::ops::to_json(&up),
+        "downgrade": crate::ops::to_json(&down),
+        "downgrade_derived": stored.downgrade.is_none(),
+        "upgrade_sql": sql(&up),
+        "downgrade_sql": sql(&down),
+    }))
+}
+
+/// `migrate.sql()`: the offline script that takes the database from
+/// `from` (default: the current version) to `target`. Nothing runs.
+pub fn offline(target: &Target, from: Option<&str>) -> Result<Vec<String>> {
+    let graph = store::load_graph()?;
+    let start: Vec<usize> = match from.map(str::trim) {
+        None => graph.current(&store::versions()?)?,
+        Some(f) => match Target::parse(f)? {
+            Target::Base => vec![],
+            Target::Heads => graph.heads(),
+            Target::Head => graph.single_head()?,
+            Target::Rev(spec) => vec![graph.resolve(&spec)?],
+            Target::Branch(label, crate::target::BranchAt::Head) => graph.branch_heads(&label)?,
+            _ => {
+                return Err(MigrateError::invalid(format!(
+                    "from_revision \"{f}\" must name a revision, base, head or heads"
+                )))
+            }
+        },
+    };
+    let applied = graph.closure(&start);
+    let plan = plan::plan(
+        &graph,
+        &applied,
+        &graph.heads_of(&applied),
+        target,
+        Mode::Either,
+    )?;
+    let steps = load_steps(&graph, &plan)?;
+    let mut after = applied.clone();
+    let changes = plan::version_changes(&graph, &mut after, &plan);
+    let script: Vec<ScriptStep> = steps
+        .iter()
+        .zip(&changes)
+        .map(|(step, change)| ScriptStep {
+            title: step_line(&graph, step.index, plan.direction),
+            revision: graph.id(step.index),
+            upgrade: plan.direction == Direction::Up,
+            ops: &step.ops,
+            removed: change.removed.iter().map(|&r| graph.id(r)).collect(),
+            added: change.added.iter().map(|&r| graph.id(r)).collect(),
+        })
+        .collect();
+    Ok(render::script(&script))
 }
 
 /// Set the version to `target` without running any op (adopting an
@@ -147,7 +310,12 @@ pub fn stamp(target: &Target) -> Result<Option<String>> {
         joined(&graph, &heads).unwrap_or_default()
     );
     let head_ids: Vec<String> = heads.iter().map(|&i| graph.id(i).to_string()).collect();
-    store::record(&[], &head_ids)?;
+    store::record(&[], &head_ids, &[], &[])?;
+    let all: Vec<String> = (0..graph.len())
+        .filter(|&i| applied[i])
+        .map(|i| graph.id(i).to_string())
+        .collect();
+    store::restamp(&all)?;
     Ok(joined(&graph, &heads))
 }
 

@@ -173,9 +173,15 @@ pub struct LogEntry {
     pub statements: Vec<String>,
 }
 
-/// Record a finished run: the steps in `migrate.log` and the new heads in
-/// `migrate.version`, each in one statement.
-pub fn record(entries: &[LogEntry], heads: &[String]) -> Result<()> {
+/// Record a finished run: the steps in `migrate.log`, the new heads in
+/// `migrate.version`, and the checksums of what was applied (`up`) or
+/// reverted (`down`) in `migrate.applied`, in one statement.
+pub fn record(
+    entries: &[LogEntry],
+    heads: &[String],
+    up: &[String],
+    down: &[String],
+) -> Result<()> {
     let log: Value = entries
         .iter()
         .map(|e| {
@@ -199,9 +205,91 @@ pub fn record(entries: &[LogEntry], heads: &[String]) -> Result<()> {
                     current_user, \
                     ARRAY(SELECT pg_catalog.jsonb_array_elements_text(s->'statements')) \
                FROM steps ORDER BY ord), \
+         unapplied AS (DELETE FROM migrate.applied WHERE revision = ANY($4)), \
+         applied AS ( \
+             INSERT INTO migrate.applied (revision, checksum) \
+             SELECT r.id, migrate._checksum(r) FROM migrate.revisions r WHERE r.id = ANY($3) \
+             ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()), \
          cleared AS (DELETE FROM migrate.version WHERE version_num <> ALL($2)) \
          INSERT INTO migrate.version (version_num) SELECT pg_catalog.unnest($2) \
          ON CONFLICT (version_num) DO NOTHING",
-        &[log.to_string().into(), heads.to_vec().into()],
+        &[
+            log.to_string().into(),
+            heads.to_vec().into(),
+            up.to_vec().into(),
+            down.to_vec().into(),
+        ],
     ))
+}
+
+/// After a stamp: `migrate.applied` holds exactly `applied`, with the
+/// checksums of the revisions as stored now.
+pub fn restamp(applied: &[String]) -> Result<()> {
+    spi(Spi::run_with_args(
+        "WITH gone AS (DELETE FROM migrate.applied WHERE revision <> ALL($1)) \
+         INSERT INTO migrate.applied (revision, checksum) \
+         SELECT r.id, migrate._checksum(r) FROM migrate.revisions r WHERE r.id = ANY($1) \
+         ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum \
+         WHERE migrate.applied.checksum <> EXCLUDED.checksum",
+        &[applied.to_vec().into()],
+    ))
+}
+
+/// Each recorded checksum with the checksum of the revision as stored now
+/// (None when the revision is gone).
+pub fn checksums() -> Result<Vec<(String, String, Option<String>)>> {
+    spi(Spi::connect_mut(|c| {
+        let rows = c.update(
+            "SELECT a.revision, a.checksum, migrate._checksum(r) \
+               FROM migrate.applied a LEFT JOIN migrate.revisions r ON r.id = a.revision",
+            None,
+            &[],
+        )?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: Option<String> = row.get(1)?;
+            let recorded: Option<String> = row.get(2)?;
+            out.push((
+                id.unwrap_or_default(),
+                recorded.unwrap_or_default(),
+                row.get(3)?,
+            ));
+        }
+        Ok(out)
+    }))
+}
+
+/// One stored revision, for `migrate.show()`.
+pub struct StoredRevision {
+    pub message: Option<String>,
+    pub created_at: Option<String>,
+    pub upgrade: String,
+    pub downgrade: Option<String>,
+    pub checksum: Option<String>,
+    pub applied_checksum: Option<String>,
+}
+
+pub fn load_revision(id: &str) -> Result<Option<StoredRevision>> {
+    spi(Spi::connect_mut(|c| {
+        let rows = c.update(
+            "SELECT r.message, r.created_at::text, r.upgrade::text, r.downgrade::text, \
+                    migrate._checksum(r), a.checksum \
+               FROM migrate.revisions r LEFT JOIN migrate.applied a ON a.revision = r.id \
+              WHERE r.id = $1",
+            Some(1),
+            &[id.into()],
+        )?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let row = rows.first();
+        Ok(Some(StoredRevision {
+            message: row.get(1)?,
+            created_at: row.get(2)?,
+            upgrade: row.get::<String>(3)?.unwrap_or_else(|| "null".into()),
+            downgrade: row.get(4)?,
+            checksum: row.get(5)?,
+            applied_checksum: row.get(6)?,
+        }))
+    }))
 }
