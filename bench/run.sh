@@ -7,6 +7,11 @@
 # transaction on a fresh database. Prints the ratio engine / plain SQL; the
 # target is <= 1.15 at N = 1000, with time per revision flat as N grows.
 #
+# Then, for a graph of 2,500 and 10,000 revisions (a long chain, side
+# branches, a merge), times the graph work alone: the first upgrade of
+# empty revisions, and upgrade('head'), current() and history() on a
+# database already at head. Time per revision must not grow with N.
+#
 # Usage: bash bench/run.sh [N ...]     (default: 250 500 1000)
 # Needs the extension installed (scripts/install.sh); starts its own cluster.
 set -euo pipefail
@@ -76,3 +81,47 @@ for n in "${SIZES[@]}"; do
 done
 first=${SIZES[0]}; last=${SIZES[-1]}
 echo "growth: time per revision at $last vs $first revisions: $(python3 -c "print(f'{${per_rev[$last]} / ${per_rev[$first]}:.2f}x')") (1.00x = linear)"
+
+graph_sql() { # N -> a chain of N empty revisions, a side branch every 500, and a merge of all heads
+    local n=$1
+    cat <<SQL
+INSERT INTO migrate.revisions (id, down_revision, message, upgrade)
+SELECT 'r' || i, CASE WHEN i = 1 THEN '{}'::text[] ELSE ARRAY['r' || (i - 1)] END, 'step ' || i, '[]'
+  FROM generate_series(1, $n) i;
+INSERT INTO migrate.revisions (id, down_revision, message, upgrade)
+SELECT 's' || k, ARRAY['r' || (k * 500)], 'side ' || k, '[]' FROM generate_series(1, $n / 500) k;
+INSERT INTO migrate.revisions (id, down_revision, message, upgrade)
+SELECT 'm', ARRAY['r$n'] || ARRAY(SELECT 's' || k FROM generate_series(1, $n / 500) k), 'merge', '[]';
+SQL
+}
+
+time_sql() { # db sql -> best of 5, ms
+    local best=""
+    for _ in 1 2 3 4 5; do
+        local t0 t1
+        t0=$(ms_now)
+        psql -X -q -d "$1" -c "$2" >/dev/null
+        t1=$(ms_now)
+        if [ -z "$best" ] || [ $((t1 - t0)) -lt "$best" ]; then best=$((t1 - t0)); fi
+    done
+    echo "$best"
+}
+
+echo
+printf '%8s %14s %16s %12s %12s\n' revisions first_upgrade upgrade_at_head current history
+declare -A at_head
+for n in 2500 10000; do
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_graph" -c "CREATE DATABASE bench_graph"
+    psql -X -q -v ON_ERROR_STOP=1 -d bench_graph -c "CREATE EXTENSION migrate_ext"
+    graph_sql "$n" | psql -X -q -v ON_ERROR_STOP=1 -d bench_graph
+    t0=$(ms_now)
+    psql -X -q -v ON_ERROR_STOP=1 -d bench_graph -c "SELECT migrate.upgrade('head')" >/dev/null
+    t1=$(ms_now)
+    first=$((t1 - t0))
+    up=$(time_sql bench_graph "SELECT migrate.upgrade('head')")
+    cur=$(time_sql bench_graph "SELECT * FROM migrate.current()")
+    hist=$(time_sql bench_graph "SELECT count(*) FROM migrate.history()")
+    at_head[$n]=$up
+    printf '%8s %12s ms %14s ms %9s ms %9s ms\n' "$n" "$first" "$up" "$cur" "$hist"
+done
+echo "growth: upgrade('head') at head, 10000 vs 2500 revisions: $(python3 -c "print(f'{${at_head[10000]} / max(${at_head[2500]}, 1):.2f}x')") (4.00x = linear)"
