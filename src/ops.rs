@@ -41,8 +41,206 @@ pub enum Op {
         table: String,
         column: String,
     },
-    /// Raw SQL, run as given.
-    Execute { sql: String },
+    /// Raw SQL, run as given; `down`, when given, is its inverse.
+    Execute {
+        sql: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        down: Option<String>,
+    },
+    /// `CREATE TABLE name (columns, PRIMARY KEY (...))`.
+    CreateTable {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        name: String,
+        columns: Vec<Column>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        primary_key: Vec<String>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        if_not_exists: bool,
+    },
+    /// `DROP TABLE name` (never CASCADE).
+    DropTable {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        name: String,
+    },
+    /// `ALTER TABLE name RENAME TO new_name`.
+    RenameTable {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        name: String,
+        new_name: String,
+    },
+    /// `ALTER TABLE table RENAME COLUMN column TO new_name`.
+    RenameColumn {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        table: String,
+        column: String,
+        new_name: String,
+    },
+    /// `ALTER TABLE table ALTER COLUMN column ...`: any of a new type (with
+    /// `using`), nullability, a default set or dropped (`null`), a comment
+    /// set or dropped (`null`).
+    AlterColumn {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        table: String,
+        column: String,
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        type_name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        using: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nullable: Option<bool>,
+        #[serde(
+            default,
+            deserialize_with = "present",
+            skip_serializing_if = "Option::is_none"
+        )]
+        server_default: Option<Option<ServerDefault>>,
+        #[serde(
+            default,
+            deserialize_with = "present",
+            skip_serializing_if = "Option::is_none"
+        )]
+        comment: Option<Option<String>>,
+    },
+    /// `CREATE [UNIQUE] INDEX name ON table [USING method] (...) [WHERE ...]`.
+    CreateIndex {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        name: String,
+        table: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        columns: Vec<String>,
+        /// SQL expressions, written as given (like `execute`)
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        expressions: Vec<String>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        unique: bool,
+        /// a partial index's predicate, SQL written as given
+        #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
+        where_: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        method: Option<String>,
+    },
+    /// `DROP INDEX name`.
+    DropIndex {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        name: String,
+    },
+    /// `ALTER TABLE table ADD CONSTRAINT name ...`.
+    AddConstraint {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        table: String,
+        name: String,
+        kind: ConstraintKind,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        columns: Vec<String>,
+        /// a check constraint's condition, SQL written as given
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expression: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        references: Option<References>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_delete: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_update: Option<String>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        deferrable: bool,
+        #[serde(default, skip_serializing_if = "is_false")]
+        initially_deferred: bool,
+    },
+    /// `ALTER TABLE table DROP CONSTRAINT name`.
+    DropConstraint {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        table: String,
+        name: String,
+    },
+    /// `INSERT INTO table (...) VALUES ...`: rows as JSON objects; a key a
+    /// row leaves out gets the column's default.
+    BulkInsert {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        table: String,
+        rows: Vec<serde_json::Map<String, Value>>,
+    },
+    /// `ALTER TYPE name RENAME TO new_name`.
+    RenameEnum {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        name: String,
+        new_name: String,
+    },
+    /// `ALTER TYPE name ADD VALUE value [BEFORE | AFTER other]`:
+    /// catalog-only, no table is rewritten.
+    AddEnumValue {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        name: String,
+        value: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<String>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        if_not_exists: bool,
+    },
+    /// `ALTER TYPE name RENAME VALUE value TO new_value`: catalog-only.
+    RenameEnumValue {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        name: String,
+        value: String,
+        new_value: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+    Check,
+    ForeignKey,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct References {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    pub table: String,
+    pub columns: Vec<String>,
+}
+
+/// A field that may be present as `null` (Some(None)) or absent (None).
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// `ON DELETE` / `ON UPDATE` actions, as SQL.
+pub fn fk_action(a: &str) -> Option<&'static str> {
+    match a.to_ascii_lowercase().replace('_', " ").as_str() {
+        "cascade" => Some("CASCADE"),
+        "restrict" => Some("RESTRICT"),
+        "set null" => Some("SET NULL"),
+        "set default" => Some("SET DEFAULT"),
+        "no action" => Some("NO ACTION"),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +317,28 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
+/// Every op's tag.
+pub const OPS: [&str; 18] = [
+    "create_table",
+    "drop_table",
+    "rename_table",
+    "add_column",
+    "drop_column",
+    "rename_column",
+    "alter_column",
+    "create_index",
+    "drop_index",
+    "add_constraint",
+    "drop_constraint",
+    "bulk_insert",
+    "execute",
+    "create_enum",
+    "drop_enum",
+    "rename_enum",
+    "add_enum_value",
+    "rename_enum_value",
+];
+
 impl Op {
     /// The `"op"` tag, for messages.
     pub fn kind(&self) -> &'static str {
@@ -128,6 +348,19 @@ impl Op {
             Op::AddColumn { .. } => "add_column",
             Op::DropColumn { .. } => "drop_column",
             Op::Execute { .. } => "execute",
+            Op::CreateTable { .. } => "create_table",
+            Op::DropTable { .. } => "drop_table",
+            Op::RenameTable { .. } => "rename_table",
+            Op::RenameColumn { .. } => "rename_column",
+            Op::AlterColumn { .. } => "alter_column",
+            Op::CreateIndex { .. } => "create_index",
+            Op::DropIndex { .. } => "drop_index",
+            Op::AddConstraint { .. } => "add_constraint",
+            Op::DropConstraint { .. } => "drop_constraint",
+            Op::BulkInsert { .. } => "bulk_insert",
+            Op::RenameEnum { .. } => "rename_enum",
+            Op::AddEnumValue { .. } => "add_enum_value",
+            Op::RenameEnumValue { .. } => "rename_enum_value",
         }
     }
 
@@ -147,21 +380,82 @@ impl Op {
                 table: table.clone(),
                 column: column.name.clone(),
             }),
-            Op::DropEnum { .. } | Op::DropColumn { .. } | Op::Execute { .. } => None,
+            Op::Execute { sql, down } => down.as_ref().map(|d| Op::Execute {
+                sql: d.clone(),
+                down: Some(sql.clone()),
+            }),
+            Op::CreateTable { schema, name, .. } => Some(Op::DropTable {
+                schema: schema.clone(),
+                name: name.clone(),
+            }),
+            Op::RenameTable {
+                schema,
+                name,
+                new_name,
+            } => Some(Op::RenameTable {
+                schema: schema.clone(),
+                name: new_name.clone(),
+                new_name: name.clone(),
+            }),
+            Op::RenameColumn {
+                schema,
+                table,
+                column,
+                new_name,
+            } => Some(Op::RenameColumn {
+                schema: schema.clone(),
+                table: table.clone(),
+                column: new_name.clone(),
+                new_name: column.clone(),
+            }),
+            Op::CreateIndex { schema, name, .. } => Some(Op::DropIndex {
+                schema: schema.clone(),
+                name: name.clone(),
+            }),
+            Op::AddConstraint {
+                schema,
+                table,
+                name,
+                ..
+            } => Some(Op::DropConstraint {
+                schema: schema.clone(),
+                table: table.clone(),
+                name: name.clone(),
+            }),
+            Op::RenameEnum {
+                schema,
+                name,
+                new_name,
+            } => Some(Op::RenameEnum {
+                schema: schema.clone(),
+                name: new_name.clone(),
+                new_name: name.clone(),
+            }),
+            Op::RenameEnumValue {
+                schema,
+                name,
+                value,
+                new_value,
+            } => Some(Op::RenameEnumValue {
+                schema: schema.clone(),
+                name: name.clone(),
+                value: new_value.clone(),
+                new_value: value.clone(),
+            }),
+            Op::DropEnum { .. }
+            | Op::DropColumn { .. }
+            | Op::DropTable { .. }
+            | Op::AlterColumn { .. }
+            | Op::DropIndex { .. }
+            | Op::DropConstraint { .. }
+            | Op::BulkInsert { .. }
+            | Op::AddEnumValue { .. } => None,
         }
     }
 
     /// What JSON cannot say: identifiers that PostgreSQL would truncate or
-    /// refuse, duplicate enum values, empty SQL.
+    /// refuse, duplicate enum values, empty SQL, impossible combinations.
     fn validate(&self) -> std::result::Result<(), String> {
-        let name_ok = |field: &str, v: &str| match check_ident(v) {
-            Some(why) => Err(format!("field \"{field}\" ({v:?}) {why}")),
-            None => Ok(()),
-        };
-        let schema_ok = |s: &Option<String>| match s {
-            Some(s) => name_ok("schema", s),
-            None => Ok(()),
-        };
         match self {
             Op::CreateEnum {
                 schema,
@@ -171,19 +465,16 @@ impl Op {
                 schema_ok(schema)?;
                 name_ok("name", name)?;
                 for (i, v) in values.iter().enumerate() {
-                    if v.is_empty() || v.len() > crate::quote::MAX_IDENT_BYTES || v.contains('\0') {
-                        return Err(format!(
-                            "enum value {v:?} must be 1 to {} bytes without NUL",
-                            crate::quote::MAX_IDENT_BYTES
-                        ));
-                    }
+                    label_ok("values", v)?;
                     if values[..i].contains(v) {
                         return Err(format!("enum value {v:?} is listed twice"));
                     }
                 }
                 Ok(())
             }
-            Op::DropEnum { schema, name } => {
+            Op::DropEnum { schema, name }
+            | Op::DropTable { schema, name }
+            | Op::DropIndex { schema, name } => {
                 schema_ok(schema)?;
                 name_ok("name", name)
             }
@@ -194,19 +485,7 @@ impl Op {
             } => {
                 schema_ok(schema)?;
                 name_ok("table", table)?;
-                name_ok("column.name", &column.name)?;
-                check_type_text(&column.type_name)?;
-                match &column.server_default {
-                    Some(ServerDefault::Text(s)) | Some(ServerDefault::Sql(s))
-                        if s.contains('\0') =>
-                    {
-                        Err("server_default must not contain a NUL character".into())
-                    }
-                    Some(ServerDefault::Sql(s)) if s.trim().is_empty() => {
-                        Err("server_default {\"sql\": ...} must not be empty".into())
-                    }
-                    _ => Ok(()),
-                }
+                column_ok("column", column)
             }
             Op::DropColumn {
                 schema,
@@ -217,14 +496,313 @@ impl Op {
                 name_ok("table", table)?;
                 name_ok("column", column)
             }
-            Op::Execute { sql } => {
-                if sql.trim().is_empty() {
-                    Err("field \"sql\" must not be empty".into())
-                } else {
-                    Ok(())
+            Op::Execute { sql, down } => {
+                sql_ok("sql", sql)?;
+                match down {
+                    Some(d) => sql_ok("down", d),
+                    None => Ok(()),
                 }
             }
+            Op::CreateTable {
+                schema,
+                name,
+                columns,
+                primary_key,
+                ..
+            } => {
+                schema_ok(schema)?;
+                name_ok("name", name)?;
+                for (i, c) in columns.iter().enumerate() {
+                    column_ok(&format!("columns[{i}]"), c)?;
+                    if columns[..i].iter().any(|o| o.name == c.name) {
+                        return Err(format!("column {:?} is listed twice", c.name));
+                    }
+                }
+                for k in primary_key {
+                    if !columns.iter().any(|c| &c.name == k) {
+                        return Err(format!(
+                            "primary_key names {k:?}, which is not one of the columns"
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Op::RenameTable {
+                schema,
+                name,
+                new_name,
+            }
+            | Op::RenameEnum {
+                schema,
+                name,
+                new_name,
+            } => {
+                schema_ok(schema)?;
+                name_ok("name", name)?;
+                name_ok("new_name", new_name)
+            }
+            Op::RenameColumn {
+                schema,
+                table,
+                column,
+                new_name,
+            } => {
+                schema_ok(schema)?;
+                name_ok("table", table)?;
+                name_ok("column", column)?;
+                name_ok("new_name", new_name)
+            }
+            Op::AlterColumn {
+                schema,
+                table,
+                column,
+                type_name,
+                using,
+                nullable,
+                server_default,
+                comment,
+            } => {
+                schema_ok(schema)?;
+                name_ok("table", table)?;
+                name_ok("column", column)?;
+                if let Some(t) = type_name {
+                    check_type_text(t)?;
+                }
+                match (type_name, using) {
+                    (None, Some(_)) => return Err("field \"using\" needs a \"type\"".into()),
+                    (_, Some(u)) => sql_ok("using", u)?,
+                    _ => {}
+                }
+                if let Some(Some(d)) = server_default {
+                    default_ok(d)?;
+                }
+                if let Some(Some(c)) = comment {
+                    if c.contains('\0') {
+                        return Err("comment must not contain a NUL character".into());
+                    }
+                }
+                if type_name.is_none()
+                    && nullable.is_none()
+                    && server_default.is_none()
+                    && comment.is_none()
+                {
+                    return Err("alter_column needs at least one of type, nullable, server_default, comment".into());
+                }
+                Ok(())
+            }
+            Op::CreateIndex {
+                schema,
+                name,
+                table,
+                columns,
+                expressions,
+                where_,
+                method,
+                ..
+            } => {
+                schema_ok(schema)?;
+                name_ok("name", name)?;
+                name_ok("table", table)?;
+                for c in columns {
+                    name_ok("columns", c)?;
+                }
+                for e in expressions {
+                    sql_ok("expressions", e)?;
+                }
+                if columns.is_empty() && expressions.is_empty() {
+                    return Err("create_index needs columns or expressions".into());
+                }
+                if let Some(w) = where_ {
+                    sql_ok("where", w)?;
+                }
+                if let Some(m) = method {
+                    name_ok("method", m)?;
+                }
+                Ok(())
+            }
+            Op::AddConstraint {
+                schema,
+                table,
+                name,
+                kind,
+                columns,
+                expression,
+                references,
+                on_delete,
+                on_update,
+                deferrable,
+                initially_deferred,
+            } => {
+                schema_ok(schema)?;
+                name_ok("table", table)?;
+                name_ok("name", name)?;
+                for c in columns {
+                    name_ok("columns", c)?;
+                }
+                let fk = *kind == ConstraintKind::ForeignKey;
+                let check = *kind == ConstraintKind::Check;
+                match (check, expression) {
+                    (true, None) => return Err("a check constraint needs \"expression\"".into()),
+                    (true, Some(e)) => sql_ok("expression", e)?,
+                    (false, Some(_)) => {
+                        return Err("only a check constraint takes \"expression\"".into())
+                    }
+                    (false, None) => {}
+                }
+                if check && !columns.is_empty() {
+                    return Err("a check constraint takes no \"columns\"".into());
+                }
+                if !check && columns.is_empty() {
+                    return Err("this constraint needs \"columns\"".into());
+                }
+                match (fk, references) {
+                    (true, None) => return Err("a foreign key needs \"references\"".into()),
+                    (true, Some(r)) => {
+                        schema_ok(&r.schema)?;
+                        name_ok("references.table", &r.table)?;
+                        for c in &r.columns {
+                            name_ok("references.columns", c)?;
+                        }
+                        if r.columns.len() != columns.len() {
+                            return Err(
+                                "a foreign key needs as many references.columns as columns".into(),
+                            );
+                        }
+                    }
+                    (false, Some(_)) => {
+                        return Err("only a foreign key takes \"references\"".into())
+                    }
+                    (false, None) => {}
+                }
+                for (field, action) in [("on_delete", on_delete), ("on_update", on_update)] {
+                    if let Some(a) = action {
+                        if !fk {
+                            return Err(format!("only a foreign key takes \"{field}\""));
+                        }
+                        if fk_action(a).is_none() {
+                            return Err(format!(
+                                "{field} {a:?} is not one of cascade, restrict, set null, set default, no action"
+                            ));
+                        }
+                    }
+                }
+                if (*deferrable || *initially_deferred) && check {
+                    return Err("a check constraint cannot be deferrable".into());
+                }
+                if *initially_deferred && !*deferrable {
+                    return Err("initially_deferred needs deferrable".into());
+                }
+                Ok(())
+            }
+            Op::DropConstraint {
+                schema,
+                table,
+                name,
+            } => {
+                schema_ok(schema)?;
+                name_ok("table", table)?;
+                name_ok("name", name)
+            }
+            Op::BulkInsert {
+                schema,
+                table,
+                rows,
+            } => {
+                schema_ok(schema)?;
+                name_ok("table", table)?;
+                for row in rows {
+                    for k in row.keys() {
+                        name_ok("rows", k)?;
+                    }
+                }
+                Ok(())
+            }
+            Op::AddEnumValue {
+                schema,
+                name,
+                value,
+                before,
+                after,
+                ..
+            } => {
+                schema_ok(schema)?;
+                name_ok("name", name)?;
+                label_ok("value", value)?;
+                if before.is_some() && after.is_some() {
+                    return Err("give \"before\" or \"after\", not both".into());
+                }
+                for v in before.iter().chain(after) {
+                    label_ok("before/after", v)?;
+                }
+                Ok(())
+            }
+            Op::RenameEnumValue {
+                schema,
+                name,
+                value,
+                new_value,
+            } => {
+                schema_ok(schema)?;
+                name_ok("name", name)?;
+                label_ok("value", value)?;
+                label_ok("new_value", new_value)
+            }
         }
+    }
+}
+
+fn name_ok(field: &str, v: &str) -> std::result::Result<(), String> {
+    match check_ident(v) {
+        Some(why) => Err(format!("field \"{field}\" ({v:?}) {why}")),
+        None => Ok(()),
+    }
+}
+
+fn schema_ok(s: &Option<String>) -> std::result::Result<(), String> {
+    match s {
+        Some(s) => name_ok("schema", s),
+        None => Ok(()),
+    }
+}
+
+fn label_ok(field: &str, v: &str) -> std::result::Result<(), String> {
+    if v.is_empty() || v.len() > crate::quote::MAX_IDENT_BYTES || v.contains('\0') {
+        return Err(format!(
+            "field \"{field}\": enum value {v:?} must be 1 to {} bytes without NUL",
+            crate::quote::MAX_IDENT_BYTES
+        ));
+    }
+    Ok(())
+}
+
+fn sql_ok(field: &str, v: &str) -> std::result::Result<(), String> {
+    if v.trim().is_empty() {
+        Err(format!("field \"{field}\" must not be empty"))
+    } else if v.contains('\0') {
+        Err(format!(
+            "field \"{field}\" must not contain a NUL character"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn default_ok(d: &ServerDefault) -> std::result::Result<(), String> {
+    match d {
+        ServerDefault::Text(s) if s.contains('\0') => {
+            Err("server_default must not contain a NUL character".into())
+        }
+        ServerDefault::Sql(s) => sql_ok("server_default.sql", s),
+        _ => Ok(()),
+    }
+}
+
+fn column_ok(field: &str, c: &Column) -> std::result::Result<(), String> {
+    name_ok(&format!("{field}.name"), &c.name)?;
+    check_type_text(&c.type_name)?;
+    match &c.server_default {
+        Some(d) => default_ok(d),
+        None => Ok(()),
     }
 }
 
@@ -307,9 +885,19 @@ pub fn parse_ops(revision: &str, direction: &str, json: &Value) -> Result<Vec<Op
             )));
         }
         let op: Op = serde_json::from_value(item.clone()).map_err(|e| {
-            MigrateError::invalid(format!("{label}: {e}")).with_hint(
-                "Ops are create_enum, drop_enum, add_column, drop_column and execute; see docs/ops.md.",
-            )
+            let e = e.to_string();
+            match e
+                .strip_prefix("unknown variant `")
+                .and_then(|r| r.split_once('`'))
+            {
+                Some((name, _)) => MigrateError::invalid(format!("{label}: unknown op \"{name}\""))
+                    .with_hint(format!(
+                        "The ops are {}; docs/ops.md describes them.",
+                        OPS.join(", ")
+                    )),
+                None => MigrateError::invalid(format!("{label}: {e}"))
+                    .with_hint("docs/ops.md lists every op and its fields."),
+            }
         })?;
         op.validate()
             .map_err(|why| MigrateError::invalid(format!("{label}: {why}")))?;
@@ -472,6 +1060,229 @@ mod tests {
             "a\\b",
         ] {
             assert!(check_type_text(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn inverses_of_the_catalog() {
+        let ops = parse(json!([
+            {"op":"create_table","name":"t","columns":[{"name":"id","type":"int"}]},
+            {"op":"rename_table","name":"t","new_name":"u"},
+            {"op":"rename_column","table":"u","column":"id","new_name":"key"},
+            {"op":"create_index","name":"i","table":"u","columns":["key"]},
+            {"op":"add_constraint","table":"u","name":"c","kind":"unique","columns":["key"]},
+            {"op":"rename_enum","name":"e","new_name":"f"},
+            {"op":"rename_enum_value","name":"f","value":"a","new_value":"b"},
+            {"op":"execute","sql":"SELECT 1","down":"SELECT 2"}
+        ]))
+        .unwrap();
+        let down = downgrade_ops("r", &ops, None).unwrap();
+        let kinds: Vec<&str> = down.iter().map(Op::kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                "execute",
+                "rename_enum_value",
+                "rename_enum",
+                "drop_constraint",
+                "drop_index",
+                "rename_column",
+                "rename_table",
+                "drop_table"
+            ]
+        );
+        // inverting twice gives the op back
+        for op in &ops {
+            if !matches!(
+                op,
+                Op::CreateTable { .. } | Op::CreateIndex { .. } | Op::AddConstraint { .. }
+            ) {
+                assert_eq!(op.inverse().and_then(|i| i.inverse()).as_ref(), Some(op));
+            }
+        }
+        for no_inverse in [
+            json!({"op":"drop_table","name":"t"}),
+            json!({"op":"drop_index","name":"i"}),
+            json!({"op":"drop_constraint","table":"t","name":"c"}),
+            json!({"op":"alter_column","table":"t","column":"c","nullable":false}),
+            json!({"op":"bulk_insert","table":"t","rows":[]}),
+            json!({"op":"add_enum_value","name":"e","value":"v"}),
+            json!({"op":"execute","sql":"SELECT 1"}),
+        ] {
+            let ops = parse(json!([no_inverse])).unwrap();
+            assert_eq!(
+                downgrade_ops("r", &ops, None).unwrap_err().sqlstate(),
+                "0A000"
+            );
+        }
+    }
+
+    #[test]
+    fn impossible_combinations_name_the_field() {
+        let bad = [
+            (
+                json!({"op":"add_constraint","table":"t","name":"c","kind":"check","columns":["a"],"expression":"a > 0"}),
+                "columns",
+            ),
+            (
+                json!({"op":"add_constraint","table":"t","name":"c","kind":"check"}),
+                "expression",
+            ),
+            (
+                json!({"op":"add_constraint","table":"t","name":"c","kind":"unique","columns":["a"],"on_delete":"cascade"}),
+                "on_delete",
+            ),
+            (
+                json!({"op":"add_constraint","table":"t","name":"c","kind":"foreign_key","columns":["a"]}),
+                "references",
+            ),
+            (
+                json!({"op":"add_constraint","table":"t","name":"c","kind":"foreign_key","columns":["a"],"references":{"table":"u","columns":["x","y"]}}),
+                "references.columns",
+            ),
+            (
+                json!({"op":"add_constraint","table":"t","name":"c","kind":"foreign_key","columns":["a"],"references":{"table":"u","columns":["x"]},"on_delete":"explode"}),
+                "on_delete",
+            ),
+            (
+                json!({"op":"add_constraint","table":"t","name":"c","kind":"nope","columns":["a"]}),
+                "nope",
+            ),
+            (
+                json!({"op":"create_index","name":"i","table":"t"}),
+                "columns or expressions",
+            ),
+            (
+                json!({"op":"alter_column","table":"t","column":"c"}),
+                "at least one",
+            ),
+            (
+                json!({"op":"alter_column","table":"t","column":"c","using":"c::int"}),
+                "using",
+            ),
+            (
+                json!({"op":"add_enum_value","name":"e","value":"v","before":"a","after":"b"}),
+                "before",
+            ),
+            (
+                json!({"op":"create_table","name":"t","columns":[{"name":"a","type":"int"}],"primary_key":["b"]}),
+                "primary_key",
+            ),
+            (
+                json!({"op":"create_table","name":"t","columns":[{"name":"a","type":"int"},{"name":"a","type":"int"}]}),
+                "twice",
+            ),
+        ];
+        for (op, word) in bad {
+            let err = parse(json!([op])).unwrap_err();
+            assert_eq!(err.sqlstate(), "22023");
+            assert!(err.message.contains(word), "{word}: {}", err.message);
+        }
+    }
+
+    mod round_trip {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn name() -> impl Strategy<Value = String> {
+            "[a-zA-Z_ \"';-]{1,12}"
+        }
+
+        fn schema() -> impl Strategy<Value = Option<String>> {
+            proptest::option::of(name())
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                (
+                    schema(),
+                    name(),
+                    proptest::collection::btree_set(name(), 0..4)
+                )
+                    .prop_map(|(schema, name, values)| Op::CreateEnum {
+                        schema,
+                        name,
+                        values: values.into_iter().collect()
+                    }),
+                (schema(), name()).prop_map(|(schema, name)| Op::DropTable { schema, name }),
+                (schema(), name(), name()).prop_map(|(schema, name, new_name)| Op::RenameTable {
+                    schema,
+                    name,
+                    new_name
+                }),
+                (
+                    schema(),
+                    name(),
+                    name(),
+                    any::<bool>(),
+                    proptest::option::of("[a-z ]{1,8}")
+                )
+                    .prop_map(|(schema, table, column, nullable, d)| {
+                        Op::AddColumn {
+                            schema,
+                            table,
+                            column: Column {
+                                name: column,
+                                type_name: "text".into(),
+                                nullable,
+                                server_default: d.map(ServerDefault::Text),
+                            },
+                        }
+                    }),
+                (
+                    schema(),
+                    name(),
+                    name(),
+                    proptest::option::of(any::<bool>()),
+                    proptest::option::of(proptest::option::of("[a-z]{1,5}"))
+                )
+                    .prop_filter("some change", |(_, _, _, n, c)| n.is_some() || c.is_some())
+                    .prop_map(
+                        |(schema, table, column, nullable, comment)| Op::AlterColumn {
+                            schema,
+                            table,
+                            column,
+                            type_name: None,
+                            using: None,
+                            nullable,
+                            server_default: None,
+                            comment,
+                        }
+                    ),
+                (schema(), name(), name(), name(), any::<bool>()).prop_map(
+                    |(schema, name, table, col, unique)| Op::CreateIndex {
+                        schema,
+                        name,
+                        table,
+                        columns: vec![col],
+                        expressions: vec![],
+                        unique,
+                        where_: None,
+                        method: None,
+                    }
+                ),
+                (schema(), name(), name()).prop_map(|(schema, name, value)| Op::AddEnumValue {
+                    schema,
+                    name,
+                    value,
+                    before: None,
+                    after: None,
+                    if_not_exists: false
+                }),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn ops_survive_parse_render_parse(ops in proptest::collection::vec(op(), 0..6)) {
+                let json = to_json(&ops);
+                let back = parse_ops("r", "upgrade", &json).unwrap();
+                prop_assert_eq!(&back, &ops);
+                // and render the same SQL both times
+                let a: Vec<String> = ops.iter().flat_map(crate::render::render).collect();
+                let b: Vec<String> = back.iter().flat_map(crate::render::render).collect();
+                prop_assert_eq!(a, b);
+            }
         }
     }
 

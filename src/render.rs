@@ -9,7 +9,7 @@
 //! Rendering depends on the op alone, so what `migrate.log` records is what
 //! an offline rendering of the same op prints.
 
-use crate::ops::{Op, ServerDefault};
+use crate::ops::{fk_action, Column, ConstraintKind, Op, ServerDefault};
 use crate::quote::{ident, literal, qualified};
 
 /// The SQL statements one op runs, in order.
@@ -36,20 +36,11 @@ pub fn render(op: &Op) -> Vec<String> {
             table,
             column,
         } => {
-            let mut sql = format!(
-                "ALTER TABLE {} ADD COLUMN {} {}",
+            vec![format!(
+                "ALTER TABLE {} ADD COLUMN {}",
                 qualified(schema.as_deref(), table),
-                ident(&column.name),
-                column.type_name.trim()
-            );
-            if let Some(d) = &column.server_default {
-                sql.push_str(" DEFAULT ");
-                sql.push_str(&default_sql(d));
-            }
-            if !column.nullable {
-                sql.push_str(" NOT NULL");
-            }
-            vec![sql]
+                column_sql(column)
+            )]
         }
         Op::DropColumn {
             schema,
@@ -60,7 +51,299 @@ pub fn render(op: &Op) -> Vec<String> {
             qualified(schema.as_deref(), table),
             ident(column)
         )],
-        Op::Execute { sql } => vec![sql.clone()],
+        Op::Execute { sql, .. } => vec![sql.clone()],
+        Op::CreateTable {
+            schema,
+            name,
+            columns,
+            primary_key,
+            if_not_exists,
+        } => {
+            let mut parts: Vec<String> = columns.iter().map(column_sql).collect();
+            if !primary_key.is_empty() {
+                parts.push(format!("PRIMARY KEY ({})", idents(primary_key)));
+            }
+            vec![format!(
+                "CREATE TABLE {}{} ({})",
+                if *if_not_exists { "IF NOT EXISTS " } else { "" },
+                qualified(schema.as_deref(), name),
+                parts.join(", ")
+            )]
+        }
+        Op::DropTable { schema, name } => {
+            vec![format!("DROP TABLE {}", qualified(schema.as_deref(), name))]
+        }
+        Op::RenameTable {
+            schema,
+            name,
+            new_name,
+        } => vec![format!(
+            "ALTER TABLE {} RENAME TO {}",
+            qualified(schema.as_deref(), name),
+            ident(new_name)
+        )],
+        Op::RenameColumn {
+            schema,
+            table,
+            column,
+            new_name,
+        } => vec![format!(
+            "ALTER TABLE {} RENAME COLUMN {} TO {}",
+            qualified(schema.as_deref(), table),
+            ident(column),
+            ident(new_name)
+        )],
+        Op::AlterColumn {
+            schema,
+            table,
+            column,
+            type_name,
+            using,
+            nullable,
+            server_default,
+            comment,
+        } => {
+            let t = qualified(schema.as_deref(), table);
+            let c = ident(column);
+            let mut actions = Vec::new();
+            if let Some(ty) = type_name {
+                let mut a = format!("ALTER COLUMN {c} TYPE {}", ty.trim());
+                if let Some(u) = using {
+                    a.push_str(&format!(" USING ({u})"));
+                }
+                actions.push(a);
+            }
+            match nullable {
+                Some(true) => actions.push(format!("ALTER COLUMN {c} DROP NOT NULL")),
+                Some(false) => actions.push(format!("ALTER COLUMN {c} SET NOT NULL")),
+                None => {}
+            }
+            match server_default {
+                Some(Some(d)) => {
+                    actions.push(format!("ALTER COLUMN {c} SET DEFAULT {}", default_sql(d)))
+                }
+                Some(None) => actions.push(format!("ALTER COLUMN {c} DROP DEFAULT")),
+                None => {}
+            }
+            let mut out = Vec::new();
+            if !actions.is_empty() {
+                out.push(format!("ALTER TABLE {t} {}", actions.join(", ")));
+            }
+            if let Some(text) = comment {
+                out.push(format!(
+                    "COMMENT ON COLUMN {t}.{c} IS {}",
+                    text.as_deref()
+                        .map(literal)
+                        .unwrap_or_else(|| "NULL".into())
+                ));
+            }
+            out
+        }
+        Op::CreateIndex {
+            schema,
+            name,
+            table,
+            columns,
+            expressions,
+            unique,
+            where_,
+            method,
+        } => {
+            let mut keys: Vec<String> = columns.iter().map(|c| ident(c)).collect();
+            keys.extend(expressions.iter().map(|e| format!("({e})")));
+            let mut sql = format!(
+                "CREATE {}INDEX {} ON {}",
+                if *unique { "UNIQUE " } else { "" },
+                ident(name),
+                qualified(schema.as_deref(), table)
+            );
+            if let Some(m) = method {
+                sql.push_str(&format!(" USING {}", ident(m)));
+            }
+            sql.push_str(&format!(" ({})", keys.join(", ")));
+            if let Some(w) = where_ {
+                sql.push_str(&format!(" WHERE ({w})"));
+            }
+            vec![sql]
+        }
+        Op::DropIndex { schema, name } => {
+            vec![format!("DROP INDEX {}", qualified(schema.as_deref(), name))]
+        }
+        Op::AddConstraint {
+            schema,
+            table,
+            name,
+            kind,
+            columns,
+            expression,
+            references,
+            on_delete,
+            on_update,
+            deferrable,
+            initially_deferred,
+        } => {
+            let body = match kind {
+                ConstraintKind::PrimaryKey => format!("PRIMARY KEY ({})", idents(columns)),
+                ConstraintKind::Unique => format!("UNIQUE ({})", idents(columns)),
+                ConstraintKind::Check => {
+                    format!("CHECK ({})", expression.as_deref().unwrap_or("true"))
+                }
+                ConstraintKind::ForeignKey => {
+                    let mut fk = format!("FOREIGN KEY ({})", idents(columns));
+                    if let Some(r) = references {
+                        fk.push_str(&format!(
+                            " REFERENCES {} ({})",
+                            qualified(r.schema.as_deref(), &r.table),
+                            idents(&r.columns)
+                        ));
+                    }
+                    for (clause, action) in [("ON DELETE", on_delete), ("ON UPDATE", on_update)] {
+                        if let Some(sql) = action.as_deref().and_then(fk_action) {
+                            fk.push_str(&format!(" {clause} {sql}"));
+                        }
+                    }
+                    fk
+                }
+            };
+            let mut sql = format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} {body}",
+                qualified(schema.as_deref(), table),
+                ident(name)
+            );
+            if *deferrable {
+                sql.push_str(" DEFERRABLE");
+                if *initially_deferred {
+                    sql.push_str(" INITIALLY DEFERRED");
+                }
+            }
+            vec![sql]
+        }
+        Op::DropConstraint {
+            schema,
+            table,
+            name,
+        } => vec![format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}",
+            qualified(schema.as_deref(), table),
+            ident(name)
+        )],
+        Op::BulkInsert {
+            schema,
+            table,
+            rows,
+        } => {
+            if rows.is_empty() {
+                return vec![];
+            }
+            let mut cols: Vec<&String> = Vec::new();
+            for row in rows {
+                for k in row.keys() {
+                    if !cols.contains(&k) {
+                        cols.push(k);
+                    }
+                }
+            }
+            let target = qualified(schema.as_deref(), table);
+            if cols.is_empty() {
+                return vec![format!("INSERT INTO {target} DEFAULT VALUES"); rows.len()];
+            }
+            let values: Vec<String> = rows
+                .iter()
+                .map(|row| {
+                    let vals: Vec<String> = cols
+                        .iter()
+                        .map(|c| {
+                            row.get(*c)
+                                .map(value_sql)
+                                .unwrap_or_else(|| "DEFAULT".into())
+                        })
+                        .collect();
+                    format!("({})", vals.join(", "))
+                })
+                .collect();
+            let names: Vec<String> = cols.iter().map(|c| ident(c)).collect();
+            vec![format!(
+                "INSERT INTO {target} ({}) VALUES {}",
+                names.join(", "),
+                values.join(", ")
+            )]
+        }
+        Op::RenameEnum {
+            schema,
+            name,
+            new_name,
+        } => vec![format!(
+            "ALTER TYPE {} RENAME TO {}",
+            qualified(schema.as_deref(), name),
+            ident(new_name)
+        )],
+        Op::AddEnumValue {
+            schema,
+            name,
+            value,
+            before,
+            after,
+            if_not_exists,
+        } => {
+            let mut sql = format!(
+                "ALTER TYPE {} ADD VALUE {}{}",
+                qualified(schema.as_deref(), name),
+                if *if_not_exists { "IF NOT EXISTS " } else { "" },
+                literal(value)
+            );
+            if let Some(b) = before {
+                sql.push_str(&format!(" BEFORE {}", literal(b)));
+            }
+            if let Some(a) = after {
+                sql.push_str(&format!(" AFTER {}", literal(a)));
+            }
+            vec![sql]
+        }
+        Op::RenameEnumValue {
+            schema,
+            name,
+            value,
+            new_value,
+        } => vec![format!(
+            "ALTER TYPE {} RENAME VALUE {} TO {}",
+            qualified(schema.as_deref(), name),
+            literal(value),
+            literal(new_value)
+        )],
+    }
+}
+
+fn idents(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| ident(n))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A column definition: `"name" type [DEFAULT ...] [NOT NULL]`.
+fn column_sql(c: &Column) -> String {
+    let mut sql = format!("{} {}", ident(&c.name), c.type_name.trim());
+    if let Some(d) = &c.server_default {
+        sql.push_str(" DEFAULT ");
+        sql.push_str(&default_sql(d));
+    }
+    if !c.nullable {
+        sql.push_str(" NOT NULL");
+    }
+    sql
+}
+
+/// A JSON value as an SQL literal for `bulk_insert`: strings, numbers and
+/// booleans as themselves, null as NULL, arrays and objects as JSON text.
+fn value_sql(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => literal(s),
+        other => literal(&other.to_string()),
     }
 }
 
@@ -238,6 +521,42 @@ pub mod tests {
             "INSERT INTO migrate.version (version_num) VALUES ('x');"
         );
         assert_eq!(out.last().map(String::as_str), Some("COMMIT;"));
+    }
+
+    #[test]
+    fn table_index_and_constraint_ops() {
+        let out = sql(json!([
+            {"op":"create_table","name":"account","columns":[
+                {"name":"id","type":"bigint","nullable":false},
+                {"name":"name","type":"varchar(50)","server_default":"n/a"}],
+             "primary_key":["id"]},
+            {"op":"create_index","name":"account_name_idx","table":"account","columns":["name"],
+             "expressions":["lower(name)"],"unique":true,"where":"name IS NOT NULL","method":"btree"},
+            {"op":"add_constraint","table":"account","name":"account_name_check","kind":"check","expression":"name <> ''"},
+            {"op":"add_constraint","table":"t","name":"t_fk","kind":"foreign_key","columns":["a"],
+             "references":{"table":"account","columns":["id"]},"on_delete":"set_null","deferrable":true,"initially_deferred":true},
+            {"op":"rename_column","table":"account","column":"name","new_name":"full name"},
+            {"op":"alter_column","table":"account","column":"id","type":"numeric","using":"id::numeric",
+             "nullable":true,"server_default":null,"comment":"it's the key"},
+            {"op":"bulk_insert","table":"account","rows":[{"id":1,"name":"a'b"},{"id":2}]},
+            {"op":"add_enum_value","name":"mood","value":"meh","after":"ok","if_not_exists":true},
+            {"op":"rename_enum_value","name":"mood","value":"meh","new_value":"so-so"}
+        ]));
+        assert_eq!(
+            out,
+            vec![
+                "CREATE TABLE \"account\" (\"id\" bigint NOT NULL, \"name\" varchar(50) DEFAULT 'n/a', PRIMARY KEY (\"id\"))",
+                "CREATE UNIQUE INDEX \"account_name_idx\" ON \"account\" USING \"btree\" (\"name\", (lower(name))) WHERE (name IS NOT NULL)",
+                "ALTER TABLE \"account\" ADD CONSTRAINT \"account_name_check\" CHECK (name <> '')",
+                "ALTER TABLE \"t\" ADD CONSTRAINT \"t_fk\" FOREIGN KEY (\"a\") REFERENCES \"account\" (\"id\") ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED",
+                "ALTER TABLE \"account\" RENAME COLUMN \"name\" TO \"full name\"",
+                "ALTER TABLE \"account\" ALTER COLUMN \"id\" TYPE numeric USING (id::numeric), ALTER COLUMN \"id\" DROP NOT NULL, ALTER COLUMN \"id\" DROP DEFAULT",
+                "COMMENT ON COLUMN \"account\".\"id\" IS 'it''s the key'",
+                "INSERT INTO \"account\" (\"id\", \"name\") VALUES (1, 'a''b'), (2, DEFAULT)",
+                "ALTER TYPE \"mood\" ADD VALUE IF NOT EXISTS 'meh' AFTER 'ok'",
+                "ALTER TYPE \"mood\" RENAME VALUE 'meh' TO 'so-so'",
+            ]
+        );
     }
 
     #[test]

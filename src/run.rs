@@ -467,6 +467,14 @@ fn run_op(op: &Op, statements: &mut Vec<String>) -> Result<()> {
             }
         }
         Op::AddColumn { column, .. } => catalog::check_type(&column.type_name)?,
+        Op::CreateTable { columns, .. } => {
+            for c in columns {
+                catalog::check_type(&c.type_name)?;
+            }
+        }
+        Op::AlterColumn {
+            type_name: Some(t), ..
+        } => catalog::check_type(t)?,
         _ => {}
     }
     for sql in render(op) {
