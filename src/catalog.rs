@@ -4,6 +4,7 @@
 //! their values, the columns that use a type, and what a written type name
 //! means. Nothing here changes anything.
 
+use crate::enums::{ColumnUse, SwapFacts};
 use crate::error::{code, MigrateError, Result};
 use crate::quote::{ident, qualified};
 use pgrx::prelude::*;
@@ -98,6 +99,151 @@ pub fn type_uses(schema: Option<&str>, name: &str) -> Result<Option<TypeUse>> {
         }))
     });
     spi(row)
+}
+
+/// Everything the type swap must carry over, and what blocks it.
+pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<String>)> {
+    let written = qualified(schema, name);
+    let arg = || -> [pgrx::datum::DatumWithOid<'_>; 1] { [written.as_str().into()] };
+    let mut facts = SwapFacts {
+        schema: schema.map(str::to_string),
+        name: name.to_string(),
+        ..SwapFacts::default()
+    };
+    let mut blockers = Vec::new();
+    spi(Spi::connect_mut(|c| {
+        // columns of tables (not partitions or inherited copies, which
+        // follow their parent)
+        let rows = c.update(
+            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = pg_catalog.to_regtype($1)) \
+             SELECT a.attrelid::pg_catalog.regclass::text, a.attname::text, a.atttypid = t.typarray, \
+                    pg_catalog.pg_get_expr(d.adbin, d.adrelid) \
+               FROM t JOIN pg_catalog.pg_attribute a ON a.atttypid IN (t.oid, t.typarray) \
+               JOIN pg_catalog.pg_class r ON r.oid = a.attrelid \
+               LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+              WHERE a.attnum > 0 AND NOT a.attisdropped AND r.relkind IN ('r', 'p') \
+                AND NOT r.relispartition AND a.attinhcount = 0 \
+              ORDER BY 1, 2",
+            None,
+            &arg(),
+        )?;
+        for row in rows {
+            facts.columns.push(ColumnUse {
+                table_sql: row.get::<String>(1)?.unwrap_or_default(),
+                column: row.get::<String>(2)?.unwrap_or_default(),
+                is_array: row.get::<bool>(3)?.unwrap_or(false),
+                default_sql: row.get(4)?,
+            });
+        }
+        // check constraints and indexes whose expressions name the type
+        let rows = c.update(
+            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = pg_catalog.to_regtype($1)) \
+             SELECT DISTINCT k.conrelid::pg_catalog.regclass::text, k.conname::text, \
+                    pg_catalog.pg_get_constraintdef(k.oid) \
+               FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
+               JOIN pg_catalog.pg_constraint k ON d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass \
+                    AND k.oid = d.objid AND k.contype = 'c' \
+              ORDER BY 1, 2",
+            None,
+            &arg(),
+        )?;
+        for row in rows {
+            facts.constraints.push((
+                row.get::<String>(1)?.unwrap_or_default(),
+                row.get::<String>(2)?.unwrap_or_default(),
+                row.get::<String>(3)?.unwrap_or_default(),
+            ));
+        }
+        let rows = c.update(
+            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = pg_catalog.to_regtype($1)) \
+             SELECT DISTINCT i.oid::pg_catalog.regclass::text, pg_catalog.pg_get_indexdef(i.oid) \
+               FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
+               JOIN pg_catalog.pg_class i ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+                    AND i.oid = d.objid AND d.objsubid = 0 AND i.relkind = 'i' \
+              WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.oid) \
+              ORDER BY 1",
+            None,
+            &arg(),
+        )?;
+        for row in rows {
+            facts.indexes.push((
+                row.get::<String>(1)?.unwrap_or_default(),
+                row.get::<String>(2)?.unwrap_or_default(),
+            ));
+        }
+        facts.comment = c
+            .update(
+                "SELECT pg_catalog.obj_description(pg_catalog.to_regtype($1), 'pg_type')",
+                Some(1),
+                &arg(),
+            )?
+            .first()
+            .get(1)?;
+        // everything else that depends on the type, and views over the
+        // columns the swap must change
+        let rows = c.update(
+            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = pg_catalog.to_regtype($1)), \
+             cols AS ( \
+                SELECT a.attrelid, a.attnum FROM t \
+                  JOIN pg_catalog.pg_attribute a ON a.atttypid IN (t.oid, t.typarray) \
+                  JOIN pg_catalog.pg_class r ON r.oid = a.attrelid \
+                 WHERE a.attnum > 0 AND NOT a.attisdropped AND r.relkind IN ('r', 'p')) \
+             SELECT DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) \
+               FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
+              WHERE d.deptype <> 'i' \
+                AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid > 0 \
+                         AND (d.objid, d.objsubid) IN (SELECT attrelid, attnum FROM cols)) \
+                AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid > 0 \
+                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = d.objid AND r.relkind IN ('r', 'p'))) \
+                AND NOT (d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass \
+                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_attrdef ad JOIN cols \
+                                      ON (ad.adrelid, ad.adnum) = (cols.attrelid, cols.attnum) WHERE ad.oid = d.objid)) \
+                AND NOT (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass \
+                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.oid = d.objid AND k.contype = 'c')) \
+                AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0 \
+                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_class i WHERE i.oid = d.objid AND i.relkind = 'i')) \
+                AND NOT (d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.objid = t.typarray) \
+             UNION \
+             SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, w.ev_class, 0) \
+               FROM cols JOIN pg_catalog.pg_depend d \
+                 ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+                AND d.refobjid = cols.attrelid AND d.refobjsubid = cols.attnum \
+                AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass \
+               JOIN pg_catalog.pg_rewrite w ON w.oid = d.objid \
+              ORDER BY 1",
+            None,
+            &arg(),
+        )?;
+        for row in rows {
+            if let Some(b) = row.get::<String>(1)? {
+                blockers.push(b);
+            }
+        }
+        Ok::<_, pgrx::spi::Error>(())
+    }))?;
+    Ok((facts, blockers))
+}
+
+/// How many rows hold one of `values`, per column (only columns that do).
+pub fn rows_holding(columns: &[ColumnUse], values: &[String]) -> Result<Vec<(String, i64)>> {
+    let mut out = Vec::new();
+    for c in columns {
+        let col = ident(&c.column);
+        let cond = if c.is_array {
+            format!("{col}::text[] && $1")
+        } else {
+            format!("{col}::text = ANY ($1)")
+        };
+        let n = spi(Spi::get_one_with_args::<i64>(
+            &format!("SELECT count(*) FROM {} WHERE {cond}", c.table_sql),
+            &[values.to_vec().into()],
+        ))?
+        .unwrap_or(0);
+        if n > 0 {
+            out.push((format!("{}.{}", c.table_sql, col), n));
+        }
+    }
+    Ok(out)
 }
 
 /// Check that a written type is exactly one type name (PostgreSQL's own

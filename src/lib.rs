@@ -10,6 +10,7 @@
 pub mod api;
 pub mod author;
 pub mod catalog;
+pub mod enums;
 pub mod error;
 pub mod graph;
 pub mod ops;

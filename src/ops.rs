@@ -190,6 +190,24 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "is_false")]
         if_not_exists: bool,
     },
+    /// Remove a value: a type swap (PostgreSQL has no DROP VALUE). Rows
+    /// that hold the value get `replace_with`, or the op refuses.
+    DropEnumValue {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        name: String,
+        value: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replace_with: Option<String>,
+    },
+    /// The full list of values the type should have; the engine works out
+    /// the adds (catalog-only) or the swap (removals, reorders).
+    SetEnumValues {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        name: String,
+        values: Vec<String>,
+    },
     /// `ALTER TYPE name RENAME VALUE value TO new_value`: catalog-only.
     RenameEnumValue {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -318,7 +336,7 @@ fn json_kind(v: &Value) -> &'static str {
 }
 
 /// Every op's tag.
-pub const OPS: [&str; 18] = [
+pub const OPS: [&str; 20] = [
     "create_table",
     "drop_table",
     "rename_table",
@@ -337,6 +355,8 @@ pub const OPS: [&str; 18] = [
     "rename_enum",
     "add_enum_value",
     "rename_enum_value",
+    "drop_enum_value",
+    "set_enum_values",
 ];
 
 impl Op {
@@ -361,6 +381,8 @@ impl Op {
             Op::RenameEnum { .. } => "rename_enum",
             Op::AddEnumValue { .. } => "add_enum_value",
             Op::RenameEnumValue { .. } => "rename_enum_value",
+            Op::DropEnumValue { .. } => "drop_enum_value",
+            Op::SetEnumValues { .. } => "set_enum_values",
         }
     }
 
@@ -449,7 +471,19 @@ impl Op {
             | Op::DropIndex { .. }
             | Op::DropConstraint { .. }
             | Op::BulkInsert { .. }
-            | Op::AddEnumValue { .. } => None,
+            | Op::DropEnumValue { .. }
+            | Op::SetEnumValues { .. } => None,
+            Op::AddEnumValue {
+                schema,
+                name,
+                value,
+                ..
+            } => Some(Op::DropEnumValue {
+                schema: schema.clone(),
+                name: name.clone(),
+                value: value.clone(),
+                replace_with: None,
+            }),
         }
     }
 
@@ -746,6 +780,38 @@ impl Op {
                 name_ok("name", name)?;
                 label_ok("value", value)?;
                 label_ok("new_value", new_value)
+            }
+            Op::DropEnumValue {
+                schema,
+                name,
+                value,
+                replace_with,
+            } => {
+                schema_ok(schema)?;
+                name_ok("name", name)?;
+                label_ok("value", value)?;
+                if let Some(r) = replace_with {
+                    label_ok("replace_with", r)?;
+                    if r == value {
+                        return Err("replace_with must differ from value".into());
+                    }
+                }
+                Ok(())
+            }
+            Op::SetEnumValues {
+                schema,
+                name,
+                values,
+            } => {
+                schema_ok(schema)?;
+                name_ok("name", name)?;
+                for (i, v) in values.iter().enumerate() {
+                    label_ok("values", v)?;
+                    if values[..i].contains(v) {
+                        return Err(format!("enum value {v:?} is listed twice"));
+                    }
+                }
+                Ok(())
             }
         }
     }
@@ -1073,6 +1139,7 @@ mod tests {
             {"op":"add_constraint","table":"u","name":"c","kind":"unique","columns":["key"]},
             {"op":"rename_enum","name":"e","new_name":"f"},
             {"op":"rename_enum_value","name":"f","value":"a","new_value":"b"},
+            {"op":"add_enum_value","name":"f","value":"c"},
             {"op":"execute","sql":"SELECT 1","down":"SELECT 2"}
         ]))
         .unwrap();
@@ -1106,7 +1173,8 @@ mod tests {
             json!({"op":"drop_constraint","table":"t","name":"c"}),
             json!({"op":"alter_column","table":"t","column":"c","nullable":false}),
             json!({"op":"bulk_insert","table":"t","rows":[]}),
-            json!({"op":"add_enum_value","name":"e","value":"v"}),
+            json!({"op":"drop_enum_value","name":"e","value":"v"}),
+            json!({"op":"set_enum_values","name":"e","values":["a"]}),
             json!({"op":"execute","sql":"SELECT 1"}),
         ] {
             let ops = parse(json!([no_inverse])).unwrap();

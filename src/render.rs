@@ -299,6 +299,16 @@ pub fn render(op: &Op) -> Vec<String> {
             }
             vec![sql]
         }
+        Op::DropEnumValue { schema, name, value, .. } => vec![one_line(&format!(
+            "-- drop_enum_value {} {}: a type swap planned at run time from the live catalog",
+            qualified(schema.as_deref(), name),
+            literal(value)
+        ))],
+        Op::SetEnumValues { schema, name, values } => vec![one_line(&format!(
+            "-- set_enum_values {} ({}): ADD VALUE or a type swap, planned at run time from the live catalog",
+            qualified(schema.as_deref(), name),
+            values.iter().map(|v| literal(v)).collect::<Vec<_>>().join(", ")
+        ))],
         Op::RenameEnumValue {
             schema,
             name,
@@ -311,6 +321,12 @@ pub fn render(op: &Op) -> Vec<String> {
             literal(new_value)
         )],
     }
+}
+
+/// Text for an SQL `--` comment: line breaks would end the comment, so
+/// they become spaces.
+pub fn one_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
 }
 
 fn idents(names: &[String]) -> String {
@@ -365,7 +381,7 @@ pub struct ScriptStep<'a> {
 pub fn script(steps: &[ScriptStep]) -> Vec<String> {
     let mut out = vec!["BEGIN;".to_string()];
     for s in steps {
-        out.push(format!("-- {}", s.title.replace('\n', " ")));
+        out.push(format!("-- {}", one_line(&s.title)));
         for op in s.ops {
             for sql in render(op) {
                 let end = if sql.trim_end().ends_with(';') {

@@ -7,11 +7,12 @@
 //! transaction, and with it every change of the call.
 
 use crate::catalog;
+use crate::enums::{self, EnumPlan, Position};
 use crate::error::{code, MigrateError, Result};
 use crate::graph::Graph;
 use crate::ops::{downgrade_ops, op_label, parse_json, parse_ops, Op};
 use crate::plan::{self, Direction, Mode, Plan};
-use crate::quote::qualified;
+use crate::quote::{ident, literal, qualified};
 use crate::render::{self, render, ScriptStep};
 use crate::store::{self, LogEntry};
 use crate::target::Target;
@@ -97,14 +98,20 @@ pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
     let steps = load_steps(&graph, &plan)?;
     let direction = plan.direction;
     let mut log = Vec::with_capacity(steps.len());
-    for step in &steps {
+    for (si, step) in steps.iter().enumerate() {
         let id = graph.id(step.index);
         notice!("{}", step_line(&graph, step.index, direction));
         let started = now();
         let mut statements = Vec::new();
         for (n, op) in step.ops.iter().enumerate() {
             let label = op_label(id, direction.word(), n, Some(op));
-            guarded(&label, || run_op(op, &mut statements)).map_err(|e| no_cascade_hint(op, e))?;
+            let later = Later {
+                steps: &steps,
+                step: si,
+                op: n,
+            };
+            guarded(&label, || run_op(op, &later, &mut statements))
+                .map_err(|e| no_cascade_hint(op, e))?;
         }
         log.push(LogEntry {
             revision: id.to_string(),
@@ -413,7 +420,203 @@ fn from_caught(caught: CaughtError) -> MigrateError {
 }
 
 /// Check what the op needs from the live catalog, then run its SQL.
-fn run_op(op: &Op, statements: &mut Vec<String>) -> Result<()> {
+/// The ops that run after the current one in this call.
+struct Later<'a> {
+    steps: &'a [Step],
+    step: usize,
+    op: usize,
+}
+
+impl Later<'_> {
+    /// Whether a later op mentions `value` as a string (in SQL quotes or as
+    /// a JSON string): it may use the value, so it must be usable at once.
+    fn mentions(&self, value: &str) -> bool {
+        let sql = format!("'{}'", value.replace('\'', "''"));
+        let json = serde_json::Value::String(value.to_string()).to_string();
+        let rest = self.steps[self.step].ops[self.op + 1..].iter().chain(
+            self.steps[self.step + 1..]
+                .iter()
+                .flat_map(|s| s.ops.iter()),
+        );
+        rest.map(|op| serde_json::to_string(op).unwrap_or_default())
+            .any(|text| text.contains(&sql) || text.contains(&json))
+    }
+}
+
+/// The statements of an enum value op, planned from the live catalog: the
+/// cheapest correct SQL.
+fn enum_statements(op: &Op, later: &Later) -> Result<Vec<String>> {
+    let (schema, name) = match op {
+        Op::AddEnumValue { schema, name, .. }
+        | Op::DropEnumValue { schema, name, .. }
+        | Op::SetEnumValues { schema, name, .. } => (schema.as_deref(), name.as_str()),
+        _ => return Ok(render(op)),
+    };
+    let ty = qualified(schema, name);
+    let found = catalog::existing_type(schema, name)?
+        .ok_or_else(|| MigrateError::new(code::UNKNOWN, format!("enum {ty} does not exist")))?;
+    if found.kind != "e" {
+        return Err(MigrateError::new(
+            code::WRONG_KIND,
+            format!("type {ty} is not an enum"),
+        ));
+    }
+    let current = found.values;
+    // PostgreSQL 15 refuses to use a value added by ADD VALUE before commit
+    // (55P04), even for a type created in the same transaction; a value a
+    // later op may use is therefore added by a swap, which creates the
+    // type anew so all its values are usable at once
+    let must_swap =
+        |added: &[&String]| -> Result<bool> { Ok(added.iter().any(|v| later.mentions(v))) };
+    match op {
+        Op::AddEnumValue {
+            value,
+            before,
+            after,
+            if_not_exists,
+            ..
+        } => {
+            if current.contains(value) {
+                if *if_not_exists {
+                    notice!("enum {ty} already has the value {value:?}, skipping");
+                    return Ok(vec![]);
+                }
+                return Err(MigrateError::new(
+                    code::EXISTS,
+                    format!("enum {ty} already has the value {value:?}"),
+                )
+                .with_hint("Use \"if_not_exists\": true to skip a value that is there."));
+            }
+            let anchor = |v: &String| -> Result<usize> {
+                current.iter().position(|c| c == v).ok_or_else(|| {
+                    MigrateError::new(code::UNKNOWN, format!("enum {ty} has no value {v:?}"))
+                })
+            };
+            let (pos, at) = match (before, after) {
+                (Some(b), _) => (Position::Before(b.clone()), anchor(b)?),
+                (_, Some(a)) => (Position::After(a.clone()), anchor(a)? + 1),
+                _ => (Position::End, current.len()),
+            };
+            let mut desired = current.clone();
+            desired.insert(at, value.clone());
+            if must_swap(&[value])? {
+                notice!("enum {ty}: {value:?} is used later in this call, so it is added by a type swap");
+                return swap(schema, name, &desired, &[], None);
+            }
+            Ok(vec![enums::add_value_sql(&ty, value, &pos, *if_not_exists)])
+        }
+        Op::DropEnumValue {
+            value,
+            replace_with,
+            ..
+        } => {
+            if !current.contains(value) {
+                return Err(MigrateError::new(
+                    code::UNKNOWN,
+                    format!("enum {ty} has no value {value:?}"),
+                ));
+            }
+            if let Some(r) = replace_with {
+                if !current.contains(r) {
+                    return Err(MigrateError::invalid(format!(
+                        "replace_with {r:?} is not a value of enum {ty}"
+                    )));
+                }
+            }
+            let desired: Vec<String> = current.iter().filter(|v| *v != value).cloned().collect();
+            swap(
+                schema,
+                name,
+                &desired,
+                std::slice::from_ref(value),
+                replace_with.as_deref().map(|r| (value.as_str(), r)),
+            )
+        }
+        Op::SetEnumValues { values, .. } => match enums::plan_values(&current, values) {
+            EnumPlan::Nothing => {
+                notice!("enum {ty} already has these values, skipping");
+                Ok(vec![])
+            }
+            EnumPlan::AddValues(adds) => {
+                let added: Vec<&String> = adds.iter().map(|(v, _)| v).collect();
+                if must_swap(&added)? {
+                    notice!("enum {ty}: new values are used later in this call, so they are added by a type swap");
+                    return swap(schema, name, values, &[], None);
+                }
+                Ok(adds
+                    .iter()
+                    .map(|(v, pos)| enums::add_value_sql(&ty, v, pos, false))
+                    .collect())
+            }
+            EnumPlan::Swap { removed } => swap(schema, name, values, &removed, None),
+        },
+        _ => Ok(render(op)),
+    }
+}
+
+/// The type swap's statements, or why it cannot be done.
+fn swap(
+    schema: Option<&str>,
+    name: &str,
+    values: &[String],
+    removed: &[String],
+    replace: Option<(&str, &str)>,
+) -> Result<Vec<String>> {
+    let ty = qualified(schema, name);
+    let (facts, blockers) = catalog::swap_facts(schema, name)?;
+    if !blockers.is_empty() {
+        return Err(MigrateError::new(
+            code::IN_USE,
+            format!(
+                "cannot change enum {ty}: removing or reordering values swaps the type, and these use it: {}",
+                blockers.join(", ")
+            ),
+        )
+        .with_hint(
+            "Drop them in an earlier op and create them again after this one; migrate_ext never uses CASCADE.",
+        ));
+    }
+    if !removed.is_empty() && replace.is_none() {
+        let holding = catalog::rows_holding(&facts.columns, removed)?;
+        let defaults: Vec<String> = facts
+            .columns
+            .iter()
+            .filter(|c| {
+                let d = c.default_sql.as_deref().unwrap_or("");
+                removed
+                    .iter()
+                    .any(|v| d.contains(&format!("{}::", literal(v))))
+            })
+            .map(|c| format!("{}.{}", c.table_sql, ident(&c.column)))
+            .collect();
+        if !holding.is_empty() || !defaults.is_empty() {
+            let total: i64 = holding.iter().map(|(_, n)| n).sum();
+            let list: Vec<String> = holding.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+            let mut why = format!("{total} row(s) hold it ({})", list.join(", "));
+            if !defaults.is_empty() {
+                why.push_str(&format!("; it is the default of {}", defaults.join(", ")));
+            }
+            let values: Vec<String> = removed.iter().map(|v| literal(v)).collect();
+            return Err(MigrateError::new(
+                PgSqlErrorCode::ERRCODE_OBJECT_IN_USE,
+                format!("cannot remove {} from enum {ty}: {why}", values.join(", ")),
+            )
+            .with_hint("Give \"replace_with\" (drop_enum_value), or change those rows and defaults in an earlier op."));
+        }
+    }
+    notice!(
+        "enum {ty}: type swap, rewriting {} table(s)",
+        facts
+            .columns
+            .iter()
+            .map(|c| c.table_sql.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    );
+    Ok(enums::swap_sql(&facts, values, replace))
+}
+
+fn run_op(op: &Op, later: &Later, statements: &mut Vec<String>) -> Result<()> {
     match op {
         Op::CreateEnum {
             schema,
@@ -477,7 +680,13 @@ fn run_op(op: &Op, statements: &mut Vec<String>) -> Result<()> {
         } => catalog::check_type(t)?,
         _ => {}
     }
-    for sql in render(op) {
+    let planned = match op {
+        Op::AddEnumValue { .. } | Op::DropEnumValue { .. } | Op::SetEnumValues { .. } => {
+            enum_statements(op, later)?
+        }
+        _ => render(op),
+    };
+    for sql in planned {
         run_sql(&sql)?;
         statements.push(sql);
     }
