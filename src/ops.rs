@@ -1149,6 +1149,7 @@ mod tests {
             kinds,
             [
                 "execute",
+                "drop_enum_value",
                 "rename_enum_value",
                 "rename_enum",
                 "drop_constraint",
