@@ -1163,7 +1163,10 @@ mod tests {
         for op in &ops {
             if !matches!(
                 op,
-                Op::CreateTable { .. } | Op::CreateIndex { .. } | Op::AddConstraint { .. }
+                Op::CreateTable { .. }
+                    | Op::CreateIndex { .. }
+                    | Op::AddConstraint { .. }
+                    | Op::AddEnumValue { .. }
             ) {
                 assert_eq!(op.inverse().and_then(|i| i.inverse()).as_ref(), Some(op));
             }
