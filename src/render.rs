@@ -299,16 +299,8 @@ pub fn render(op: &Op) -> Vec<String> {
             }
             vec![sql]
         }
-        Op::DropEnumValue { schema, name, value, .. } => vec![one_line(&format!(
-            "-- drop_enum_value {} {}: a type swap planned at run time from the live catalog",
-            qualified(schema.as_deref(), name),
-            literal(value)
-        ))],
-        Op::SetEnumValues { schema, name, values } => vec![one_line(&format!(
-            "-- set_enum_values {} ({}): ADD VALUE or a type swap, planned at run time from the live catalog",
-            qualified(schema.as_deref(), name),
-            values.iter().map(|v| literal(v)).collect::<Vec<_>>().join(", ")
-        ))],
+        // planned at run time from the live catalog (see crate::enums)
+        Op::DropEnumValue { .. } | Op::SetEnumValues { .. } => vec![],
         Op::RenameEnumValue {
             schema,
             name,
@@ -363,13 +355,33 @@ fn value_sql(v: &serde_json::Value) -> String {
     }
 }
 
+/// A line of a planned op: SQL to run, or a note saying which strategy
+/// was chosen (a NOTICE when run, a comment offline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line {
+    Sql(String),
+    Note(String),
+}
+
+impl Line {
+    /// As text: the SQL, or the note as an SQL comment.
+    pub fn text(&self) -> String {
+        match self {
+            Line::Sql(s) => s.clone(),
+            Line::Note(n) => format!("-- {}", one_line(n)),
+        }
+    }
+}
+
 /// One step of an offline script.
 pub struct ScriptStep<'a> {
     /// `Running upgrade a -> b, message`
     pub title: String,
     pub revision: &'a str,
     pub upgrade: bool,
-    pub ops: &'a [Op],
+    /// the step's statements, as a run executes them (a `--` line says
+    /// which strategy was chosen where there was a choice)
+    pub statements: Vec<Line>,
     /// version rows this step removes and adds
     pub removed: Vec<&'a str>,
     pub added: Vec<&'a str>,
@@ -382,14 +394,17 @@ pub fn script(steps: &[ScriptStep]) -> Vec<String> {
     let mut out = vec!["BEGIN;".to_string()];
     for s in steps {
         out.push(format!("-- {}", one_line(&s.title)));
-        for op in s.ops {
-            for sql in render(op) {
-                let end = if sql.trim_end().ends_with(';') {
-                    ""
-                } else {
-                    ";"
-                };
-                out.push(format!("{sql}{end}"));
+        for line in &s.statements {
+            match line {
+                Line::Note(_) => out.push(line.text()),
+                Line::Sql(sql) => {
+                    let end = if sql.trim_end().ends_with(';') {
+                        ""
+                    } else {
+                        ";"
+                    };
+                    out.push(format!("{sql}{end}"));
+                }
             }
         }
         match (s.removed.as_slice(), s.added.as_slice()) {
@@ -510,7 +525,7 @@ pub mod tests {
                 title: "Running upgrade a -> b, two".into(),
                 revision: "b",
                 upgrade: true,
-                ops: &ops,
+                statements: ops.iter().flat_map(render).map(Line::Sql).collect(),
                 removed: vec!["a"],
                 added: vec!["b"],
             },
@@ -518,7 +533,7 @@ pub mod tests {
                 title: "Running upgrade  -> x, other root".into(),
                 revision: "x",
                 upgrade: true,
-                ops: &[],
+                statements: vec![],
                 removed: vec![],
                 added: vec!["x"],
             },

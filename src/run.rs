@@ -13,7 +13,7 @@ use crate::graph::Graph;
 use crate::ops::{downgrade_ops, op_label, parse_json, parse_ops, Op};
 use crate::plan::{self, Direction, Mode, Plan};
 use crate::quote::{ident, literal, qualified};
-use crate::render::{self, render, ScriptStep};
+use crate::render::{self, render, Line, ScriptStep};
 use crate::store::{self, LogEntry};
 use crate::target::Target;
 use pgrx::pg_sys::panic::CaughtError;
@@ -201,6 +201,39 @@ fn refuse_drift(graph: &Graph) -> Result<()> {
     ))
 }
 
+/// The statements of step `si` as a run from the live catalog would plan
+/// them; an enum op whose type is not there yet keeps its placeholder.
+fn offline_statements(steps: &[Step], si: usize) -> Vec<Line> {
+    steps[si]
+        .ops
+        .iter()
+        .enumerate()
+        .flat_map(|(n, op)| {
+            let later = Later {
+                steps,
+                step: si,
+                op: n,
+            };
+            match planned(op, &later) {
+                Ok(sql) => sql,
+                Err(e) => std::iter::once(Line::Note(format!(
+                    "{} {}: planned at run time ({})",
+                    op.kind(),
+                    match op {
+                        Op::AddEnumValue { name, .. }
+                        | Op::DropEnumValue { name, .. }
+                        | Op::SetEnumValues { name, .. } => name.as_str(),
+                        _ => "",
+                    },
+                    e.message
+                )))
+                .chain(render(op).into_iter().map(Line::Sql))
+                .collect(),
+            }
+        })
+        .collect()
+}
+
 /// `migrate.show()`: everything about one revision, with the SQL it runs
 /// in each direction.
 pub fn show(spec: &str) -> Result<serde_json::Value> {
@@ -223,7 +256,16 @@ pub fn show(spec: &str) -> Result<serde_json::Value> {
         &stored.upgrade,
         stored.downgrade.as_deref(),
     )?;
-    let sql = |ops: &[Op]| -> Vec<String> { ops.iter().flat_map(render).collect() };
+    let sql = |ops: &[Op]| -> Vec<String> {
+        let steps = [Step {
+            index: i,
+            ops: ops.to_vec(),
+        }];
+        offline_statements(&steps, 0)
+            .iter()
+            .map(Line::text)
+            .collect::<Vec<String>>()
+    };
     let node = &graph.nodes[i];
     Ok(serde_json::json!({
         "id": id,
@@ -277,12 +319,13 @@ pub fn offline(target: &Target, from: Option<&str>) -> Result<Vec<String>> {
     let changes = plan::version_changes(&graph, &mut after, &plan);
     let script: Vec<ScriptStep> = steps
         .iter()
+        .enumerate()
         .zip(&changes)
-        .map(|(step, change)| ScriptStep {
+        .map(|((si, step), change)| ScriptStep {
             title: step_line(&graph, step.index, plan.direction),
             revision: graph.id(step.index),
             upgrade: plan.direction == Direction::Up,
-            ops: &step.ops,
+            statements: offline_statements(&steps, si),
             removed: change.removed.iter().map(|&r| graph.id(r)).collect(),
             added: change.added.iter().map(|&r| graph.id(r)).collect(),
         })
@@ -445,12 +488,12 @@ impl Later<'_> {
 
 /// The statements of an enum value op, planned from the live catalog: the
 /// cheapest correct SQL.
-fn enum_statements(op: &Op, later: &Later) -> Result<Vec<String>> {
+fn enum_statements(op: &Op, later: &Later) -> Result<Vec<Line>> {
     let (schema, name) = match op {
         Op::AddEnumValue { schema, name, .. }
         | Op::DropEnumValue { schema, name, .. }
         | Op::SetEnumValues { schema, name, .. } => (schema.as_deref(), name.as_str()),
-        _ => return Ok(render(op)),
+        _ => return Ok(render(op).into_iter().map(Line::Sql).collect()),
     };
     let ty = qualified(schema, name);
     let found = catalog::existing_type(schema, name)?
@@ -478,8 +521,10 @@ fn enum_statements(op: &Op, later: &Later) -> Result<Vec<String>> {
         } => {
             if current.contains(value) {
                 if *if_not_exists {
-                    notice!("enum {ty} already has the value {value:?}, skipping");
-                    return Ok(vec![]);
+                    return Ok(vec![Line::Note(format!(
+                        "enum {ty} already has the value {}: nothing to do",
+                        literal(value)
+                    ))]);
                 }
                 return Err(MigrateError::new(
                     code::EXISTS,
@@ -500,10 +545,21 @@ fn enum_statements(op: &Op, later: &Later) -> Result<Vec<String>> {
             let mut desired = current.clone();
             desired.insert(at, value.clone());
             if must_swap(&[value])? {
-                notice!("enum {ty}: {value:?} is used later in this call, so it is added by a type swap");
-                return swap(schema, name, &desired, &[], None);
+                return swap(
+                    schema,
+                    name,
+                    &desired,
+                    &[],
+                    None,
+                    "a later op of this call uses the new value",
+                );
             }
-            Ok(vec![enums::add_value_sql(&ty, value, &pos, *if_not_exists)])
+            Ok(vec![
+                Line::Note(format!(
+                    "enum {ty}: ADD VALUE, catalog-only, no table is rewritten"
+                )),
+                Line::Sql(enums::add_value_sql(&ty, value, &pos, *if_not_exists)),
+            ])
         }
         Op::DropEnumValue {
             value,
@@ -530,27 +586,48 @@ fn enum_statements(op: &Op, later: &Later) -> Result<Vec<String>> {
                 &desired,
                 std::slice::from_ref(value),
                 replace_with.as_deref().map(|r| (value.as_str(), r)),
+                "PostgreSQL cannot drop an enum value",
             )
         }
         Op::SetEnumValues { values, .. } => match enums::plan_values(&current, values) {
-            EnumPlan::Nothing => {
-                notice!("enum {ty} already has these values, skipping");
-                Ok(vec![])
-            }
+            EnumPlan::Nothing => Ok(vec![Line::Note(format!(
+                "enum {ty} already has these values: nothing to do"
+            ))]),
             EnumPlan::AddValues(adds) => {
                 let added: Vec<&String> = adds.iter().map(|(v, _)| v).collect();
                 if must_swap(&added)? {
-                    notice!("enum {ty}: new values are used later in this call, so they are added by a type swap");
-                    return swap(schema, name, values, &[], None);
+                    return swap(
+                        schema,
+                        name,
+                        values,
+                        &[],
+                        None,
+                        "a later op of this call uses a new value",
+                    );
                 }
-                Ok(adds
-                    .iter()
-                    .map(|(v, pos)| enums::add_value_sql(&ty, v, pos, false))
-                    .collect())
+                Ok(std::iter::once(Line::Note(format!(
+                    "enum {ty}: ADD VALUE, catalog-only, no table is rewritten"
+                )))
+                .chain(
+                    adds.iter()
+                        .map(|(v, pos)| Line::Sql(enums::add_value_sql(&ty, v, pos, false))),
+                )
+                .collect())
             }
-            EnumPlan::Swap { removed } => swap(schema, name, values, &removed, None),
+            EnumPlan::Swap { removed } => swap(
+                schema,
+                name,
+                values,
+                &removed,
+                None,
+                if removed.is_empty() {
+                    "values change order"
+                } else {
+                    "values are removed"
+                },
+            ),
         },
-        _ => Ok(render(op)),
+        _ => Ok(render(op).into_iter().map(Line::Sql).collect()),
     }
 }
 
@@ -561,7 +638,8 @@ fn swap(
     values: &[String],
     removed: &[String],
     replace: Option<(&str, &str)>,
-) -> Result<Vec<String>> {
+    why: &str,
+) -> Result<Vec<Line>> {
     let ty = qualified(schema, name);
     let (facts, blockers) = catalog::swap_facts(schema, name)?;
     if !blockers.is_empty() {
@@ -604,16 +682,36 @@ fn swap(
             .with_hint("Give \"replace_with\" (drop_enum_value), or change those rows and defaults in an earlier op."));
         }
     }
-    notice!(
-        "enum {ty}: type swap, rewriting {} table(s)",
-        facts
-            .columns
-            .iter()
-            .map(|c| c.table_sql.as_str())
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
+    let tables: std::collections::BTreeSet<&str> =
+        facts.columns.iter().map(|c| c.table_sql.as_str()).collect();
+    let rewrites = if tables.is_empty() {
+        "no table uses the type".to_string()
+    } else {
+        format!(
+            "rewrites {}",
+            tables.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    };
+    let mut out = vec![Line::Note(format!(
+        "enum {ty}: type swap ({why}); {rewrites}"
+    ))];
+    out.extend(
+        enums::swap_sql(&facts, values, replace)
+            .into_iter()
+            .map(Line::Sql),
     );
-    Ok(enums::swap_sql(&facts, values, replace))
+    Ok(out)
+}
+
+/// The statements an op runs: planned from the live catalog for enum value
+/// ops (a leading `--` line says which strategy), rendered otherwise.
+fn planned(op: &Op, later: &Later) -> Result<Vec<Line>> {
+    match op {
+        Op::AddEnumValue { .. } | Op::DropEnumValue { .. } | Op::SetEnumValues { .. } => {
+            enum_statements(op, later)
+        }
+        _ => Ok(render(op).into_iter().map(Line::Sql).collect()),
+    }
 }
 
 fn run_op(op: &Op, later: &Later, statements: &mut Vec<String>) -> Result<()> {
@@ -680,13 +778,14 @@ fn run_op(op: &Op, later: &Later, statements: &mut Vec<String>) -> Result<()> {
         } => catalog::check_type(t)?,
         _ => {}
     }
-    let planned = match op {
-        Op::AddEnumValue { .. } | Op::DropEnumValue { .. } | Op::SetEnumValues { .. } => {
-            enum_statements(op, later)?
-        }
-        _ => render(op),
-    };
-    for sql in planned {
+    for line in planned(op, later)? {
+        let sql = match line {
+            Line::Note(note) => {
+                notice!("{note}");
+                continue;
+            }
+            Line::Sql(sql) => sql,
+        };
         run_sql(&sql)?;
         statements.push(sql);
     }

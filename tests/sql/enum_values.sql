@@ -103,3 +103,11 @@ CREATE DOMAIN short_status AS status;
 SELECT migrate.revision('drop review', '[{"op": "drop_enum_value", "name": "status", "value": "review"}]', '[]', id => 'e9');
 SELECT migrate.upgrade();
 SELECT enum_range(NULL::status);
+
+-- migrate.sql and migrate.show say which strategy runs, and what it rewrites
+DROP VIEW open_tickets;
+DROP DOMAIN short_status;
+SELECT * FROM migrate.sql('head');
+SELECT jsonb_array_elements_text(migrate.show('e1')->'upgrade_sql') AS e1_upgrade_sql;
+SELECT migrate.upgrade();
+SELECT enum_range(NULL::status);
