@@ -75,3 +75,34 @@ SELECT migrate.upgrade();
 SELECT migrate.revision('bad fk', $$[{"op": "add_constraint", "table": "existing", "name": "fk", "kind": "foreign_key",
    "columns": ["id"], "references": {"table": "nowhere", "columns": ["id"]}}]$$, id => 'bad');
 SELECT migrate.upgrade();
+
+-- drops, and enum value changes, with explicit downgrades: the catalog
+-- comes back exactly as well
+DELETE FROM migrate.revisions WHERE id = 'bad';
+SELECT migrate.downgrade('base');
+CREATE TYPE color AS ENUM ('red', 'green');
+CREATE TABLE paint (id int PRIMARY KEY, color color DEFAULT 'red', code text);
+ALTER TABLE paint ADD CONSTRAINT paint_code_check CHECK (code <> '');
+CREATE INDEX paint_code_idx ON paint (code);
+CREATE TABLE spare (id int);
+DROP TABLE before;
+CREATE TEMP TABLE before AS SELECT snapshot() AS s;
+SELECT migrate.revision('drops', $$[
+  {"op": "drop_index", "name": "paint_code_idx"},
+  {"op": "drop_constraint", "table": "paint", "name": "paint_code_check"},
+  {"op": "drop_column", "table": "paint", "column": "code"},
+  {"op": "drop_table", "name": "spare"},
+  {"op": "add_enum_value", "name": "color", "value": "blue"},
+  {"op": "set_enum_values", "name": "color", "values": ["green", "blue", "red"]}
+]$$, $$[
+  {"op": "set_enum_values", "name": "color", "values": ["red", "green", "blue"]},
+  {"op": "drop_enum_value", "name": "color", "value": "blue"},
+  {"op": "create_table", "name": "spare", "columns": [{"name": "id", "type": "int"}]},
+  {"op": "add_column", "table": "paint", "column": {"name": "code", "type": "text"}},
+  {"op": "add_constraint", "table": "paint", "name": "paint_code_check", "kind": "check", "expression": "code <> ''"},
+  {"op": "create_index", "name": "paint_code_idx", "table": "paint", "columns": ["code"]}
+]$$, id => 'drops', down_revision => 'base');
+SELECT migrate.upgrade('drops');
+SELECT enum_range(NULL::color);
+SELECT migrate.downgrade('base');
+SELECT snapshot() = (SELECT s FROM before) AS catalog_restored;
