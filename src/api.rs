@@ -121,6 +121,13 @@ mod migrate {
         TableIterator::new(run::verify(&graph).or_raise())
     }
 
+    /// The live schema as the differ's JSON model.
+    #[pg_extern]
+    fn model(schema_name: default!(&str, "'public'")) -> pgrx::JsonB {
+        let m = crate::catalog::model(schema_name).or_raise();
+        pgrx::JsonB(serde_json::to_value(m).unwrap_or_default())
+    }
+
     /// The rows of `migrate.version`: the applied heads.
     #[pg_extern]
     fn current() -> SetOfIterator<'static, String> {

@@ -326,3 +326,191 @@ mod tests {
         assert_eq!(quoted_fallback("1A"), None);
     }
 }
+
+/// The live schema `schema` as the differ's model. Names of types and
+/// expressions are printed with only that schema (and pg_catalog) on the
+/// search_path, so they come out unqualified.
+pub fn model(schema: &str) -> Result<crate::model::Model> {
+    use crate::model::{Constraint, Index, Model, ModelColumn};
+    use crate::ops::{ConstraintKind, References};
+    let mut m = Model::default();
+    spi(Spi::connect_mut(|c| {
+        let saved: Option<String> = c
+            .update(
+                "SELECT pg_catalog.current_setting('search_path')",
+                Some(1),
+                &[],
+            )?
+            .first()
+            .get(1)?;
+        c.update(
+            "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_catalog', true)",
+            None,
+            &[schema.into()],
+        )?;
+        let ns = "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1)";
+        for row in c.update(
+            &format!(
+                "SELECT t.typname::text, ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e \
+                  WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) \
+                   FROM pg_catalog.pg_type t WHERE t.typnamespace = {ns} AND t.typtype = 'e'"
+            ),
+            None,
+            &[schema.into()],
+        )? {
+            let name: String = row.get(1)?.unwrap_or_default();
+            let values: Vec<Option<String>> = row.get(2)?.unwrap_or_default();
+            m.enums.insert(name, values.into_iter().flatten().collect());
+        }
+        for row in c.update(
+            &format!(
+                "SELECT r.relname::text, a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod), \
+                        NOT a.attnotnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid), \
+                        pg_catalog.col_description(a.attrelid, a.attnum) \
+                   FROM pg_catalog.pg_class r \
+                   JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped \
+                   LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+                  WHERE r.relnamespace = {ns} AND r.relkind IN ('r', 'p') AND NOT r.relispartition \
+                  ORDER BY r.relname, a.attnum"
+            ),
+            None,
+            &[schema.into()],
+        )? {
+            let table: String = row.get(1)?.unwrap_or_default();
+            m.tables.entry(table).or_default().columns.push(ModelColumn {
+                name: row.get(2)?.unwrap_or_default(),
+                type_name: row.get(3)?.unwrap_or_default(),
+                nullable: row.get(4)?.unwrap_or(true),
+                default: row.get(5)?,
+                comment: row.get(6)?,
+            });
+        }
+        for row in c.update(
+            &format!(
+                "SELECT r.relname::text, k.conname::text, k.contype::text, \
+                        ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(n, o) \
+                              JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o), \
+                        pg_catalog.pg_get_expr(k.conbin, k.conrelid), \
+                        f.relname::text, NULLIF(fn.nspname::text, $1), \
+                        ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY u(n, o) \
+                              JOIN pg_catalog.pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.o), \
+                        k.confdeltype::text, k.confupdtype::text, k.condeferrable, k.condeferred \
+                   FROM pg_catalog.pg_constraint k \
+                   JOIN pg_catalog.pg_class r ON r.oid = k.conrelid \
+                   LEFT JOIN pg_catalog.pg_class f ON f.oid = k.confrelid \
+                   LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = f.relnamespace \
+                  WHERE r.relnamespace = {ns} AND k.contype IN ('p', 'u', 'c', 'f') \
+                    AND r.relkind IN ('r', 'p') AND NOT r.relispartition"
+            ),
+            None,
+            &[schema.into()],
+        )? {
+            let table: String = row.get(1)?.unwrap_or_default();
+            let name: String = row.get(2)?.unwrap_or_default();
+            let kind = match row.get::<String>(3)?.as_deref() {
+                Some("p") => ConstraintKind::PrimaryKey,
+                Some("u") => ConstraintKind::Unique,
+                Some("c") => ConstraintKind::Check,
+                _ => ConstraintKind::ForeignKey,
+            };
+            let fk = kind == ConstraintKind::ForeignKey;
+            let action = |code: Option<String>| -> Option<String> {
+                match code.as_deref() {
+                    Some("r") => Some("restrict".into()),
+                    Some("c") => Some("cascade".into()),
+                    Some("n") => Some("set null".into()),
+                    Some("d") => Some("set default".into()),
+                    _ => None,
+                }
+            };
+            let columns: Vec<Option<String>> = row.get(4)?.unwrap_or_default();
+            let fcolumns: Vec<Option<String>> = row.get(8)?.unwrap_or_default();
+            let constraint = Constraint {
+                kind,
+                columns: if kind == ConstraintKind::Check {
+                    vec![]
+                } else {
+                    columns.into_iter().flatten().collect()
+                },
+                expression: row.get(5)?,
+                references: if fk {
+                    Some(References {
+                        schema: row.get(7)?,
+                        table: row.get(6)?.unwrap_or_default(),
+                        columns: fcolumns.into_iter().flatten().collect(),
+                    })
+                } else {
+                    None
+                },
+                on_delete: if fk { action(row.get(9)?) } else { None },
+                on_update: if fk { action(row.get(10)?) } else { None },
+                deferrable: row.get(11)?.unwrap_or(false),
+                initially_deferred: row.get(12)?.unwrap_or(false),
+            };
+            m.tables.entry(table).or_default().constraints.insert(name, constraint);
+        }
+        for row in c.update(
+            &format!(
+                "SELECT r.relname::text, ic.relname::text, i.indisunique, am.amname::text, \
+                        ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 \
+                                          THEN '(' || pg_catalog.pg_get_indexdef(i.indexrelid, k, true) || ')' \
+                                          ELSE (SELECT a.attname::text FROM pg_catalog.pg_attribute a \
+                                                 WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]) END \
+                                FROM pg_catalog.generate_series(1, i.indnkeyatts) k ORDER BY k), \
+                        pg_catalog.pg_get_expr(i.indpred, i.indrelid) \
+                   FROM pg_catalog.pg_index i \
+                   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
+                   JOIN pg_catalog.pg_class r ON r.oid = i.indrelid \
+                   JOIN pg_catalog.pg_am am ON am.oid = ic.relam \
+                  WHERE r.relnamespace = {ns} AND r.relkind IN ('r', 'p') AND NOT r.relispartition \
+                    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid)"
+            ),
+            None,
+            &[schema.into()],
+        )? {
+            let table: String = row.get(1)?.unwrap_or_default();
+            let name: String = row.get(2)?.unwrap_or_default();
+            let keys: Vec<Option<String>> = row.get(5)?.unwrap_or_default();
+            m.tables.entry(table).or_default().indexes.insert(
+                name,
+                Index {
+                    keys: keys.into_iter().flatten().collect(),
+                    unique: row.get(3)?.unwrap_or(false),
+                    method: row.get(4)?.unwrap_or_default(),
+                    predicate: row.get(6)?,
+                },
+            );
+        }
+        // what the differ does not understand: views, sequences no column
+        // owns, domains, composite types, functions
+        for row in c.update(
+            &format!(
+                "SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.oid, 0) \
+                   FROM pg_catalog.pg_class r WHERE r.relnamespace = {ns} \
+                    AND (r.relkind IN ('v', 'm', 'f', 'c') \
+                         OR (r.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                              WHERE d.objid = r.oid AND d.deptype IN ('a', 'i')))) \
+                 UNION ALL \
+                 SELECT pg_catalog.pg_describe_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0) \
+                   FROM pg_catalog.pg_type t WHERE t.typnamespace = {ns} AND t.typtype IN ('d', 'r', 'm') \
+                 UNION ALL \
+                 SELECT pg_catalog.pg_describe_object('pg_catalog.pg_proc'::pg_catalog.regclass, p.oid, 0) \
+                   FROM pg_catalog.pg_proc p WHERE p.pronamespace = {ns} \
+                 ORDER BY 1"
+            ),
+            None,
+            &[schema.into()],
+        )? {
+            if let Some(o) = row.get::<String>(1)? {
+                m.other.push(o);
+            }
+        }
+        c.update(
+            "SELECT pg_catalog.set_config('search_path', $1, true)",
+            None,
+            &[saved.unwrap_or_default().as_str().into()],
+        )?;
+        Ok::<_, pgrx::spi::Error>(())
+    }))?;
+    Ok(m)
+}

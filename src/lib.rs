@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod enums;
 pub mod error;
 pub mod graph;
+pub mod model;
 pub mod ops;
 pub mod plan;
 pub mod quote;

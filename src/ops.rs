@@ -227,7 +227,7 @@ pub enum ConstraintKind {
     ForeignKey,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct References {
     #[serde(default, skip_serializing_if = "Option::is_none")]
