@@ -312,21 +312,6 @@ fn type_exists(written: &str) -> Result<bool> {
     Ok(oid != pg_sys::InvalidOid)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::quoted_fallback;
-
-    #[test]
-    fn fallback_quotes_plain_mixed_case_names_only() {
-        assert_eq!(quoted_fallback("MyEnum").as_deref(), Some("\"MyEnum\""));
-        assert_eq!(quoted_fallback("MyEnum[]").as_deref(), Some("\"MyEnum\"[]"));
-        assert_eq!(quoted_fallback("my_enum"), None);
-        assert_eq!(quoted_fallback("varchar(20)"), None);
-        assert_eq!(quoted_fallback("x; DROP"), None);
-        assert_eq!(quoted_fallback("1A"), None);
-    }
-}
-
 /// The live schema `schema` as the differ's model. Names of types and
 /// expressions are printed with only that schema (and pg_catalog) on the
 /// search_path, so they come out unqualified.
@@ -513,4 +498,19 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
         Ok::<_, pgrx::spi::Error>(())
     }))?;
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted_fallback;
+
+    #[test]
+    fn fallback_quotes_plain_mixed_case_names_only() {
+        assert_eq!(quoted_fallback("MyEnum").as_deref(), Some("\"MyEnum\""));
+        assert_eq!(quoted_fallback("MyEnum[]").as_deref(), Some("\"MyEnum\"[]"));
+        assert_eq!(quoted_fallback("my_enum"), None);
+        assert_eq!(quoted_fallback("varchar(20)"), None);
+        assert_eq!(quoted_fallback("x; DROP"), None);
+        assert_eq!(quoted_fallback("1A"), None);
+    }
 }
