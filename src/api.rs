@@ -118,7 +118,8 @@ mod migrate {
     #[pg_extern]
     fn verify() -> TableIterator<'static, (name!(revision, String), name!(problem, String))> {
         let graph = store::load_graph().or_raise();
-        TableIterator::new(run::verify(&graph).or_raise())
+        let versions = store::versions().or_raise();
+        TableIterator::new(run::verify(&graph, &versions).or_raise())
     }
 
     /// The live schema as the differ's JSON model.

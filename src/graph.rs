@@ -351,6 +351,20 @@ impl Graph {
             .collect()
     }
 
+    /// The version rows split into the revisions they name and the rows
+    /// that name no stored revision.
+    pub fn split_versions<'v>(&self, versions: &'v [String]) -> (Vec<usize>, Vec<&'v str>) {
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
+        for v in versions {
+            match self.get(v) {
+                Some(i) => known.push(i),
+                None => unknown.push(v.as_str()),
+            }
+        }
+        (known, unknown)
+    }
+
     /// Everything that must be applied for `starts` to be applied, `starts`
     /// included.
     pub fn closure(&self, starts: &[usize]) -> Vec<bool> {

@@ -85,8 +85,9 @@ fn load_steps(graph: &Graph, plan: &Plan) -> Result<Vec<Step>> {
 pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
     store::lock()?;
     let graph = store::load_graph()?;
-    refuse_drift(&graph)?;
-    let current = graph.current(&store::versions()?)?;
+    let versions = store::versions()?;
+    refuse_drift(&graph, &versions)?;
+    let current = graph.current(&versions)?;
     let mut applied = graph.closure(&current);
     let plan = plan::plan(&graph, &applied, &current, target, mode)?;
     if let Some(r) = plan.already_applied {
@@ -136,20 +137,18 @@ pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
 /// What `migrate.verify()` reports: each applied revision that changed or
 /// vanished since it was applied, each applied revision without a recorded
 /// checksum, each version row that names no stored revision.
-pub fn verify(graph: &Graph) -> Result<Vec<(String, String)>> {
-    let mut problems = Vec::new();
-    let versions = store::versions()?;
-    for v in versions.iter().filter(|v| graph.get(v).is_none()) {
-        problems.push((
-            v.clone(),
-            "the version names a revision that is not stored".into(),
-        ));
-    }
-    let known: Vec<String> = versions
+pub fn verify(graph: &Graph, versions: &[String]) -> Result<Vec<(String, String)>> {
+    let (known, unknown) = graph.split_versions(versions);
+    let mut problems: Vec<(String, String)> = unknown
         .into_iter()
-        .filter(|v| graph.get(v).is_some())
+        .map(|v| {
+            (
+                v.to_string(),
+                "the version names a revision that is not stored".into(),
+            )
+        })
         .collect();
-    let applied = graph.closure(&graph.current(&known)?);
+    let applied = graph.closure(&known);
     let mut recorded = vec![false; graph.len()];
     for (id, checksum, now) in store::checksums()? {
         match (graph.get(&id), now) {
@@ -177,8 +176,8 @@ pub fn verify(graph: &Graph) -> Result<Vec<(String, String)>> {
     Ok(problems)
 }
 
-fn refuse_drift(graph: &Graph) -> Result<()> {
-    let problems = verify(graph)?;
+fn refuse_drift(graph: &Graph, versions: &[String]) -> Result<()> {
+    let problems = verify(graph, versions)?;
     if problems.is_empty() {
         return Ok(());
     }
@@ -340,14 +339,10 @@ pub fn stamp(target: &Target) -> Result<Option<String>> {
     store::lock()?;
     let graph = store::load_graph()?;
     let versions = store::versions()?;
-    for v in versions.iter().filter(|v| graph.get(v).is_none()) {
+    let (current, unknown) = graph.split_versions(&versions);
+    for v in unknown {
         notice!("version {v} names no stored revision; dropping it");
     }
-    let known: Vec<String> = versions
-        .into_iter()
-        .filter(|v| graph.get(v).is_some())
-        .collect();
-    let current = graph.current(&known)?;
     let mut applied = graph.closure(&current);
     let plan = plan::plan(&graph, &applied, &current, target, Mode::Either)?;
     for &i in &plan.steps {
