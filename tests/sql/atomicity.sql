@@ -4,15 +4,7 @@
 CREATE DATABASE atomicity;
 \c atomicity
 CREATE EXTENSION migrate_ext;
--- sqlstate(sql): run sql, and show the SQLSTATE and message it fails with
-CREATE FUNCTION sqlstate(sql text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$f$;
+\i tests/helpers/sqlstate.sql
 
 CREATE TABLE accounts (id int);
 SELECT migrate.revision('base table', '[{"op": "execute", "sql": "CREATE TABLE ok (id int)"}]',

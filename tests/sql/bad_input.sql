@@ -4,15 +4,7 @@ CREATE DATABASE bad_input;
 \c bad_input
 CREATE EXTENSION migrate_ext;
 \set SHOW_CONTEXT never
--- sqlstate(sql): run sql, and show the SQLSTATE and message it fails with
-CREATE FUNCTION sqlstate(sql text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$f$;
+\i tests/helpers/sqlstate.sql
 
 -- ops must be a JSON array of objects tagged by "op"
 SELECT migrate.revision('x', '{"op": "execute", "sql": "SELECT 1"}', id => 'r1');

@@ -4,9 +4,7 @@
 CREATE DATABASE branches;
 \c branches
 CREATE EXTENSION migrate_ext;
-CREATE FUNCTION sqlstate(sql text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN EXECUTE sql; RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END $f$;
+\i tests/helpers/sqlstate.sql
 
 SELECT migrate.revision('create account table',
     '[{"op": "execute", "sql": "CREATE TABLE account (id int PRIMARY KEY)"}]',

@@ -3,9 +3,7 @@ CREATE DATABASE enum_ops;
 \c enum_ops
 CREATE EXTENSION migrate_ext;
 CREATE SCHEMA app;
-CREATE FUNCTION sqlstate(sql text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN EXECUTE sql; RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END $f$;
+\i tests/helpers/sqlstate.sql
 
 -- a schema can be named; values keep their order
 SELECT migrate.revision('mood', '[{"op": "create_enum", "schema": "app", "name": "mood", "values": ["sad", "ok", "happy"]}]', id => 'm1');

@@ -3,15 +3,7 @@
 CREATE DATABASE targets;
 \c targets
 CREATE EXTENSION migrate_ext;
--- sqlstate(sql): run sql, and show the SQLSTATE and message it fails with
-CREATE FUNCTION sqlstate(sql text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$f$;
+\i tests/helpers/sqlstate.sql
 
 SELECT migrate.revision('one',   '[{"op": "execute", "sql": "CREATE TABLE t1 (id int)"}]',
                         '[{"op": "execute", "sql": "DROP TABLE t1"}]', id => 'aa0001');
