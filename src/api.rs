@@ -129,6 +129,35 @@ mod migrate {
         pgrx::JsonB(serde_json::to_value(m).unwrap_or_default())
     }
 
+    /// The ops that turn `schema_name` into what `desired_schema` (DDL)
+    /// describes; nothing is stored.
+    #[pg_extern]
+    fn diff(
+        desired_schema: Option<&str>,
+        schema_name: default!(Option<&str>, "'public'"),
+    ) -> pgrx::JsonB {
+        pgrx::JsonB(crate::autogen::diff(desired_schema, schema_name).or_raise())
+    }
+
+    /// `alembic check`: raise, listing the differences, unless
+    /// `schema_name` already looks as `desired_schema` describes.
+    #[pg_extern]
+    fn check(desired_schema: Option<&str>, schema_name: default!(Option<&str>, "'public'")) {
+        crate::autogen::check(desired_schema, schema_name).or_raise()
+    }
+
+    /// `alembic revision --autogenerate`: store a revision that turns
+    /// `schema_name` into `desired_schema`; its id, or NULL when nothing
+    /// differs.
+    #[pg_extern]
+    fn autogenerate(
+        message: Option<&str>,
+        desired_schema: Option<&str>,
+        schema_name: default!(Option<&str>, "'public'"),
+    ) -> Option<String> {
+        crate::autogen::autogenerate(message, desired_schema, schema_name).or_raise()
+    }
+
     /// The rows of `migrate.version`: the applied heads.
     #[pg_extern]
     fn current() -> SetOfIterator<'static, String> {

@@ -250,7 +250,7 @@ pub fn rows_holding(columns: &[ColumnUse], values: &[String]) -> Result<Vec<(Str
 /// type-name parser, the one behind `::type`) and that the type exists under
 /// the current search_path.
 pub fn check_type(written: &str) -> Result<()> {
-    if type_exists(written)? {
+    if crate::ops::is_serial(written) || type_exists(written)? {
         return Ok(());
     }
     let mut err = MigrateError::new(code::UNKNOWN, format!("type \"{written}\" does not exist"));
@@ -312,12 +312,13 @@ fn type_exists(written: &str) -> Result<bool> {
     Ok(oid != pg_sys::InvalidOid)
 }
 
-/// The live schema `schema` as the differ's model. Names of types and
-/// expressions are printed with only that schema (and pg_catalog) on the
-/// search_path, so they come out unqualified.
+/// The live schema `schema` as the differ's model. Types and expressions
+/// are printed with only pg_catalog on the search_path, so names outside
+/// pg_catalog come out schema-qualified (`public.mood`): the ops made from
+/// the model then work whatever the search_path is when they run.
 pub fn model(schema: &str) -> Result<crate::model::Model> {
-    use crate::model::{Constraint, Index, Model, ModelColumn};
-    use crate::ops::{ConstraintKind, References};
+    use crate::model::{Constraint, Index, Model, ModelColumn, Table};
+    use crate::ops::{ConstraintKind, Identity, References};
     let mut m = Model::default();
     spi(Spi::connect_mut(|c| {
         let saved: Option<String> = c
@@ -329,11 +330,13 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
             .first()
             .get(1)?;
         c.update(
-            "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_catalog', true)",
+            "SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)",
             None,
-            &[schema.into()],
+            &[],
         )?;
         let ns = "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1)";
+        // plain tables (partitioned ones and partitions are listed as other)
+        let tables = format!("r.relnamespace = {ns} AND r.relkind = 'r' AND NOT r.relispartition");
         for row in c.update(
             &format!(
                 "SELECT t.typname::text, ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e \
@@ -349,25 +352,69 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
         }
         for row in c.update(
             &format!(
-                "SELECT r.relname::text, a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod), \
+                "SELECT r.relname::text, pg_catalog.obj_description(r.oid, 'pg_class') \
+                   FROM pg_catalog.pg_class r WHERE {tables}"
+            ),
+            None,
+            &[schema.into()],
+        )? {
+            let name: String = row.get(1)?.unwrap_or_default();
+            m.tables.insert(
+                name,
+                Table {
+                    comment: row.get(2)?,
+                    ..Table::default()
+                },
+            );
+        }
+        // a column whose default takes the next value of a sequence it owns,
+        // under the name PostgreSQL gives a serial's sequence, is a serial
+        for row in c.update(
+            &format!(
+                "SELECT r.relname::text, a.attname::text, \
+                        CASE WHEN s.relname IS NOT NULL AND a.atttypid IN (21, 23, 20) \
+                              AND s.relname = r.relname || '_' || a.attname || '_seq' \
+                              AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) = \
+                                  'nextval(' || pg_catalog.quote_literal(s.oid::pg_catalog.regclass::text) || '::regclass)' \
+                             THEN CASE a.atttypid WHEN 21 THEN 'smallserial' WHEN 23 THEN 'serial' ELSE 'bigserial' END \
+                        END, \
+                        pg_catalog.format_type(a.atttypid, a.atttypmod), \
                         NOT a.attnotnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid), \
+                        a.attidentity::text, a.attgenerated::text, \
                         pg_catalog.col_description(a.attrelid, a.attnum) \
                    FROM pg_catalog.pg_class r \
                    JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped \
                    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-                  WHERE r.relnamespace = {ns} AND r.relkind IN ('r', 'p') AND NOT r.relispartition \
+                   LEFT JOIN LATERAL (SELECT q.oid, q.relname FROM pg_catalog.pg_depend p \
+                                        JOIN pg_catalog.pg_class q ON q.oid = p.objid AND q.relkind = 'S' \
+                                       WHERE p.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+                                         AND p.refobjid = a.attrelid AND p.refobjsubid = a.attnum \
+                                         AND p.deptype = 'a' LIMIT 1) s ON true \
+                  WHERE {tables} \
                   ORDER BY r.relname, a.attnum"
             ),
             None,
             &[schema.into()],
         )? {
             let table: String = row.get(1)?.unwrap_or_default();
+            let serial: Option<String> = row.get(3)?;
+            let expr: Option<String> = row.get(6)?;
+            let generated = row.get::<String>(8)?.as_deref() == Some("s");
             m.tables.entry(table).or_default().columns.push(ModelColumn {
                 name: row.get(2)?.unwrap_or_default(),
-                type_name: row.get(3)?.unwrap_or_default(),
-                nullable: row.get(4)?.unwrap_or(true),
-                default: row.get(5)?,
-                comment: row.get(6)?,
+                type_name: match &serial {
+                    Some(s) => s.clone(),
+                    None => row.get(4)?.unwrap_or_default(),
+                },
+                nullable: row.get(5)?.unwrap_or(true),
+                default: if serial.is_some() || generated { None } else { expr.clone() },
+                identity: match row.get::<String>(7)?.as_deref() {
+                    Some("a") => Some(Identity::Always),
+                    Some("d") => Some(Identity::ByDefault),
+                    _ => None,
+                },
+                generated: if generated { expr } else { None },
+                comment: row.get(9)?,
             });
         }
         for row in c.update(
@@ -376,16 +423,20 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                         ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(n, o) \
                               JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o), \
                         pg_catalog.pg_get_expr(k.conbin, k.conrelid), \
-                        f.relname::text, NULLIF(fn.nspname::text, $1), \
+                        f.relname::text, fn.nspname::text, \
                         ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY u(n, o) \
                               JOIN pg_catalog.pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.o), \
-                        k.confdeltype::text, k.confupdtype::text, k.condeferrable, k.condeferred \
+                        k.confdeltype::text, k.confupdtype::text, k.condeferrable, k.condeferred, \
+                        CASE WHEN NOT k.convalidated OR (k.contype = 'c' AND k.connoinherit) \
+                                  OR (k.contype = 'f' AND (k.confmatchtype <> 's' OR k.confdelsetcols IS NOT NULL)) \
+                                  OR EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indexrelid = k.conindid \
+                                              AND (i.indnatts <> i.indnkeyatts OR i.indnullsnotdistinct)) \
+                             THEN pg_catalog.pg_get_constraintdef(k.oid) END \
                    FROM pg_catalog.pg_constraint k \
                    JOIN pg_catalog.pg_class r ON r.oid = k.conrelid \
                    LEFT JOIN pg_catalog.pg_class f ON f.oid = k.confrelid \
                    LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = f.relnamespace \
-                  WHERE r.relnamespace = {ns} AND k.contype IN ('p', 'u', 'c', 'f') \
-                    AND r.relkind IN ('r', 'p') AND NOT r.relispartition"
+                  WHERE {tables} AND k.contype IN ('p', 'u', 'c', 'f')"
             ),
             None,
             &[schema.into()],
@@ -431,9 +482,13 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                 on_update: if fk { action(row.get(10)?) } else { None },
                 deferrable: row.get(11)?.unwrap_or(false),
                 initially_deferred: row.get(12)?.unwrap_or(false),
+                definition: row.get(13)?,
             };
             m.tables.entry(table).or_default().constraints.insert(name, constraint);
         }
+        // an index with more than keys, uniqueness, method and predicate
+        // (orderings, operator classes, collations, INCLUDE, NULLS NOT
+        // DISTINCT) keeps its whole definition
         for row in c.update(
             &format!(
                 "SELECT r.relname::text, ic.relname::text, i.indisunique, am.amname::text, \
@@ -442,13 +497,23 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                                           ELSE (SELECT a.attname::text FROM pg_catalog.pg_attribute a \
                                                  WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]) END \
                                 FROM pg_catalog.generate_series(1, i.indnkeyatts) k ORDER BY k), \
-                        pg_catalog.pg_get_expr(i.indpred, i.indrelid) \
+                        pg_catalog.pg_get_expr(i.indpred, i.indrelid), \
+                        CASE WHEN i.indnatts <> i.indnkeyatts OR i.indnullsnotdistinct \
+                                  OR EXISTS (SELECT 1 FROM pg_catalog.unnest(i.indoption::pg_catalog.int2[]) o WHERE o <> 0) \
+                                  OR EXISTS (SELECT 1 FROM pg_catalog.unnest(i.indclass::pg_catalog.oid[]) oc \
+                                               JOIN pg_catalog.pg_opclass c ON c.oid = oc WHERE NOT c.opcdefault) \
+                                  OR EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest(i.indcollation::pg_catalog.oid[]), pg_catalog.unnest(i.indkey::pg_catalog.int2[])) u(coll, att) \
+                                              LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.att \
+                                              WHERE u.coll <> 0 AND u.coll IS DISTINCT FROM a.attcollation \
+                                                AND NOT (u.att = 0 AND u.coll = 100)) \
+                             THEN pg_catalog.pg_get_indexdef(i.indexrelid) END \
                    FROM pg_catalog.pg_index i \
                    JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
                    JOIN pg_catalog.pg_class r ON r.oid = i.indrelid \
                    JOIN pg_catalog.pg_am am ON am.oid = ic.relam \
-                  WHERE r.relnamespace = {ns} AND r.relkind IN ('r', 'p') AND NOT r.relispartition \
-                    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid)"
+                  WHERE {tables} \
+                    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid \
+                                     AND k.conrelid = i.indrelid)"
             ),
             None,
             &[schema.into()],
@@ -463,25 +528,57 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                     unique: row.get(3)?.unwrap_or(false),
                     method: row.get(4)?.unwrap_or_default(),
                     predicate: row.get(6)?,
+                    definition: row.get(7)?,
                 },
             );
         }
-        // what the differ does not understand: views, sequences no column
-        // owns, domains, composite types, functions
+        // what the differ does not understand: views, partitioned tables,
+        // sequences no column owns, domains, composite and range types,
+        // functions, triggers, rules, policies, exclusion constraints and
+        // columns with a collation of their own
+        let describe = |catalog: &str, oid: &str, sub: &str| {
+            format!(
+                "pg_catalog.pg_describe_object('pg_catalog.{catalog}'::pg_catalog.regclass, {oid}, {sub})"
+            )
+        };
         for row in c.update(
             &format!(
-                "SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.oid, 0) \
-                   FROM pg_catalog.pg_class r WHERE r.relnamespace = {ns} \
-                    AND (r.relkind IN ('v', 'm', 'f', 'c') \
+                "SELECT {} FROM pg_catalog.pg_class r WHERE r.relnamespace = {ns} \
+                    AND (r.relkind IN ('v', 'm', 'f', 'c', 'p') OR r.relispartition \
                          OR (r.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
                               WHERE d.objid = r.oid AND d.deptype IN ('a', 'i')))) \
                  UNION ALL \
-                 SELECT pg_catalog.pg_describe_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0) \
-                   FROM pg_catalog.pg_type t WHERE t.typnamespace = {ns} AND t.typtype IN ('d', 'r', 'm') \
+                 SELECT {} FROM pg_catalog.pg_type t WHERE t.typnamespace = {ns} AND t.typtype IN ('d', 'r', 'm') \
                  UNION ALL \
-                 SELECT pg_catalog.pg_describe_object('pg_catalog.pg_proc'::pg_catalog.regclass, p.oid, 0) \
-                   FROM pg_catalog.pg_proc p WHERE p.pronamespace = {ns} \
-                 ORDER BY 1"
+                 SELECT {} FROM pg_catalog.pg_proc p WHERE p.pronamespace = {ns} \
+                 UNION ALL \
+                 SELECT {} FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class r ON r.oid = g.tgrelid \
+                  WHERE {tables} AND NOT g.tgisinternal \
+                 UNION ALL \
+                 SELECT {} FROM pg_catalog.pg_rewrite w JOIN pg_catalog.pg_class r ON r.oid = w.ev_class \
+                  WHERE {tables} \
+                 UNION ALL \
+                 SELECT {} FROM pg_catalog.pg_policy y JOIN pg_catalog.pg_class r ON r.oid = y.polrelid \
+                  WHERE {tables} \
+                 UNION ALL \
+                 SELECT {} FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class r ON r.oid = k.conrelid \
+                  WHERE {tables} AND k.contype NOT IN ('p', 'u', 'c', 'f') \
+                 UNION ALL \
+                 SELECT 'collation ' || pg_catalog.quote_ident(co.collname::text) || ' of ' || {} \
+                   FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class r ON r.oid = a.attrelid \
+                   JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
+                   JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation \
+                  WHERE {tables} AND a.attnum > 0 AND NOT a.attisdropped \
+                    AND a.attcollation <> t.typcollation \
+                 ORDER BY 1",
+                describe("pg_class", "r.oid", "0"),
+                describe("pg_type", "t.oid", "0"),
+                describe("pg_proc", "p.oid", "0"),
+                describe("pg_trigger", "g.oid", "0"),
+                describe("pg_rewrite", "w.oid", "0"),
+                describe("pg_policy", "y.oid", "0"),
+                describe("pg_constraint", "k.oid", "0"),
+                describe("pg_class", "r.oid", "a.attnum"),
             ),
             None,
             &[schema.into()],

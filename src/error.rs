@@ -41,6 +41,13 @@ pub mod code {
     /// A run that cannot be serialized (waited for another run under a
     /// snapshot that cannot see its result).
     pub const RETRY: C = C::ERRCODE_T_R_SERIALIZATION_FAILURE; // 40001
+    /// A desired schema statement that defines no schema object, or names
+    /// an object of another schema.
+    pub const NOT_SCHEMA: C = C::ERRCODE_FEATURE_NOT_SUPPORTED; // 0A000
+    /// `migrate.check`: the live schema differs from the desired one.
+    pub const DIFFERS: C = C::ERRCODE_INVALID_SCHEMA_DEFINITION; // 42P15
+    /// Autogenerate on a database that is not at head.
+    pub const NOT_AT_HEAD: C = C::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE; // 55000
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -2,14 +2,20 @@
 //!
 //! The pure core: [`ops`] (parsing), [`render`] (SQL), [`graph`] (the
 //! revision graph), [`plan`] (steps for a target), [`target`] (targets and
-//! ids), [`quote`], [`error`].
+//! ids), [`enums`] (enum value plans), [`model`] (schema model and differ),
+//! [`ddl`] (which statements a desired schema may hold), [`quote`],
+//! [`error`].
 //! The shell that touches the server: [`catalog`] (PostgreSQL's catalogs),
 //! [`store`] (the extension's tables), [`author`] (writing revisions),
-//! [`run`] (running steps) and [`api`] (the SQL functions).
+//! [`run`] (running steps), [`scratch`] (a desired schema evaluated and
+//! rolled back), [`autogen`] (diff, check, autogenerate) and [`api`] (the
+//! SQL functions).
 
 pub mod api;
 pub mod author;
+pub mod autogen;
 pub mod catalog;
+pub mod ddl;
 pub mod enums;
 pub mod error;
 pub mod graph;
@@ -19,6 +25,7 @@ pub mod plan;
 pub mod quote;
 pub mod render;
 pub mod run;
+pub mod scratch;
 pub mod store;
 pub mod target;
 

@@ -7,7 +7,8 @@
 //! Types, defaults and expressions are PostgreSQL's own text, read with the
 //! schema on the search_path so that both sides print names alike.
 
-use crate::ops::{Column, ConstraintKind, Op, References, ServerDefault};
+use crate::ops::{is_serial, Column, ConstraintKind, Identity, Op, References, ServerDefault};
+use crate::quote::{ident, literal, qualified};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -30,16 +31,26 @@ pub struct Table {
     /// indexes that back no constraint, by name
     #[serde(default)]
     pub indexes: BTreeMap<String, Index>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelColumn {
     pub name: String,
+    /// the type as `format_type` prints it; `serial`/`bigserial`/
+    /// `smallserial` for an integer column whose default takes the next
+    /// value of a sequence the column owns under PostgreSQL's name for it
     #[serde(rename = "type")]
     pub type_name: String,
     pub nullable: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    /// the expression of a stored generated column
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
@@ -61,6 +72,12 @@ pub struct Constraint {
     pub deferrable: bool,
     #[serde(default)]
     pub initially_deferred: bool,
+    /// PostgreSQL's definition (`pg_get_constraintdef`), kept only when the
+    /// constraint has more than the fields above say (NOT VALID, NO INHERIT,
+    /// MATCH FULL, INCLUDE, NULLS NOT DISTINCT...); it is then created from
+    /// this text
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,13 +89,23 @@ pub struct Index {
     pub method: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicate: Option<String>,
+    /// PostgreSQL's `CREATE INDEX` statement (`pg_get_indexdef`), kept only
+    /// when the index has more than the fields above say (DESC, NULLS
+    /// FIRST/LAST, operator classes, collations, INCLUDE, NULLS NOT
+    /// DISTINCT); it is then created from this text
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<String>,
 }
 
-/// The ops that turn `from` into `to`, in an order that works: types
-/// before the columns that use them, tables before the foreign keys that
-/// reference them, columns dropped before their types, foreign keys dropped
-/// before their tables. The downgrade is `diff(to, from)`.
-pub fn diff(from: &Model, to: &Model) -> Vec<Op> {
+/// The ops that turn `from` into `to`, both models of `schema`, in an
+/// order that works: types and added enum values before the columns that
+/// use them; constraints and indexes dropped before columns change (a
+/// primary key before its NOT NULL goes) and added after; tables before
+/// the foreign keys that reference them; foreign keys dropped before their
+/// tables; columns and tables dropped before enum values are removed and
+/// before their types are dropped. The downgrade is `diff(to, from, schema)`.
+pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
+    let sc = || Some(schema.to_string());
     let mut create_types = Vec::new();
     let mut create_tables = Vec::new();
     let mut add_columns = Vec::new();
@@ -89,26 +116,36 @@ pub fn diff(from: &Model, to: &Model) -> Vec<Op> {
     let mut add_fks = Vec::new();
     let mut drop_columns = Vec::new();
     let mut drop_tables = Vec::new();
+    let mut shrink_types = Vec::new();
     let mut drop_types = Vec::new();
 
     for (name, values) in &to.enums {
         match from.enums.get(name) {
             None => create_types.push(Op::CreateEnum {
-                schema: None,
+                schema: sc(),
                 name: name.clone(),
                 values: values.clone(),
             }),
-            Some(old) if old != values => create_types.push(Op::SetEnumValues {
-                schema: None,
-                name: name.clone(),
-                values: values.clone(),
-            }),
+            // values only added: before the columns that may use them;
+            // values removed: after the columns and tables that go
+            Some(old) if old != values => {
+                let set = Op::SetEnumValues {
+                    schema: sc(),
+                    name: name.clone(),
+                    values: values.clone(),
+                };
+                if old.iter().all(|v| values.contains(v)) {
+                    create_types.push(set)
+                } else {
+                    shrink_types.push(set)
+                }
+            }
             Some(_) => {}
         }
     }
     for name in from.enums.keys().filter(|n| !to.enums.contains_key(*n)) {
         drop_types.push(Op::DropEnum {
-            schema: None,
+            schema: sc(),
             name: name.clone(),
         });
     }
@@ -116,23 +153,51 @@ pub fn diff(from: &Model, to: &Model) -> Vec<Op> {
     let empty = Table::default();
     for (tname, t) in &to.tables {
         let old = from.tables.get(tname);
+        let table = qualified(Some(schema), tname);
         match old {
-            None => create_tables.push(Op::CreateTable {
-                schema: None,
-                name: tname.clone(),
-                columns: t.columns.iter().map(op_column).collect(),
-                primary_key: vec![],
-                if_not_exists: false,
-            }),
+            None => {
+                create_tables.push(Op::CreateTable {
+                    schema: sc(),
+                    name: tname.clone(),
+                    columns: t.columns.iter().map(op_column).collect(),
+                    primary_key: vec![],
+                    if_not_exists: false,
+                });
+                alter_columns.extend(
+                    t.columns.iter().filter_map(|c| {
+                        c.comment.as_ref().map(|_| comment_column(schema, tname, c))
+                    }),
+                );
+            }
             Some(old) => {
                 for c in &t.columns {
+                    let added = !old
+                        .columns
+                        .iter()
+                        .any(|o| o.name == c.name && o.generated == c.generated);
+                    if added && c.comment.is_some() {
+                        alter_columns.push(comment_column(schema, tname, c));
+                    }
                     match old.columns.iter().find(|o| o.name == c.name) {
                         None => add_columns.push(Op::AddColumn {
-                            schema: None,
+                            schema: sc(),
                             table: tname.clone(),
                             column: op_column(c),
                         }),
-                        Some(o) if o != c => alter_columns.push(alter(tname, o, c)),
+                        // a generation expression cannot be changed in place
+                        Some(o) if o.generated != c.generated => {
+                            drop_columns.push(Op::DropColumn {
+                                schema: sc(),
+                                table: tname.clone(),
+                                column: o.name.clone(),
+                            });
+                            add_columns.push(Op::AddColumn {
+                                schema: sc(),
+                                table: tname.clone(),
+                                column: op_column(c),
+                            });
+                        }
+                        Some(o) if o != c => alter_columns.extend(alter(schema, tname, o, c)),
                         Some(_) => {}
                     }
                 }
@@ -142,7 +207,7 @@ pub fn diff(from: &Model, to: &Model) -> Vec<Op> {
                     .filter(|o| !t.columns.iter().any(|c| c.name == o.name))
                 {
                     drop_columns.push(Op::DropColumn {
-                        schema: None,
+                        schema: sc(),
                         table: tname.clone(),
                         column: o.name.clone(),
                     });
@@ -150,19 +215,25 @@ pub fn diff(from: &Model, to: &Model) -> Vec<Op> {
             }
         }
         let old = old.unwrap_or(&empty);
+        if t.comment != old.comment {
+            alter_columns.push(execute(format!(
+                "COMMENT ON TABLE {table} IS {}",
+                t.comment.as_deref().map(literal).unwrap_or("NULL".into())
+            )));
+        }
         for (cname, k) in &t.constraints {
             if old.constraints.get(cname) == Some(k) {
                 continue;
             }
             if let Some(prev) = old.constraints.get(cname) {
-                let drop = drop_constraint(tname, cname);
+                let drop = drop_constraint(schema, tname, cname);
                 if prev.kind == ConstraintKind::ForeignKey {
                     drop_fks.push(drop)
                 } else {
                     drop_other.push(drop)
                 }
             }
-            let add = add_constraint(tname, cname, k);
+            let add = add_constraint(schema, tname, cname, k);
             if k.kind == ConstraintKind::ForeignKey {
                 add_fks.push(add)
             } else {
@@ -175,11 +246,11 @@ pub fn diff(from: &Model, to: &Model) -> Vec<Op> {
             }
             if old.indexes.contains_key(iname) {
                 drop_other.push(Op::DropIndex {
-                    schema: None,
+                    schema: sc(),
                     name: iname.clone(),
                 });
             }
-            add_other.push(create_index(tname, iname, i));
+            add_other.push(create_index(schema, tname, iname, i));
         }
     }
     for (tname, old) in &from.tables {
@@ -189,22 +260,22 @@ pub fn diff(from: &Model, to: &Model) -> Vec<Op> {
         for (cname, k) in &old.constraints {
             if !new.constraints.contains_key(cname) {
                 if k.kind == ConstraintKind::ForeignKey {
-                    drop_fks.push(drop_constraint(tname, cname));
+                    drop_fks.push(drop_constraint(schema, tname, cname));
                 } else if !gone {
-                    drop_other.push(drop_constraint(tname, cname));
+                    drop_other.push(drop_constraint(schema, tname, cname));
                 }
             }
         }
         if !gone {
             for iname in old.indexes.keys().filter(|i| !new.indexes.contains_key(*i)) {
                 drop_other.push(Op::DropIndex {
-                    schema: None,
+                    schema: sc(),
                     name: iname.clone(),
                 });
             }
         } else {
             drop_tables.push(Op::DropTable {
-                schema: None,
+                schema: sc(),
                 name: tname.clone(),
             });
         }
@@ -214,13 +285,14 @@ pub fn diff(from: &Model, to: &Model) -> Vec<Op> {
         create_types,
         create_tables,
         add_columns,
-        alter_columns,
         drop_fks,
         drop_other,
+        alter_columns,
         add_other,
         add_fks,
         drop_columns,
         drop_tables,
+        shrink_types,
         drop_types,
     ]
     .concat()
@@ -244,6 +316,10 @@ pub fn destructive(op: &Op) -> bool {
     )
 }
 
+fn execute(sql: String) -> Op {
+    Op::Execute { sql, down: None }
+}
+
 fn default_of(d: &Option<String>) -> Option<ServerDefault> {
     d.as_ref().map(|s| ServerDefault::Sql(s.clone()))
 }
@@ -254,33 +330,130 @@ fn op_column(c: &ModelColumn) -> Column {
         type_name: c.type_name.clone(),
         nullable: c.nullable,
         server_default: default_of(&c.default),
+        identity: c.identity,
+        generated: c.generated.clone(),
     }
 }
 
-fn alter(table: &str, old: &ModelColumn, new: &ModelColumn) -> Op {
+fn comment_column(schema: &str, table: &str, c: &ModelColumn) -> Op {
     Op::AlterColumn {
-        schema: None,
+        schema: Some(schema.to_string()),
+        table: table.to_string(),
+        column: c.name.clone(),
+        type_name: None,
+        using: None,
+        nullable: None,
+        server_default: None,
+        comment: Some(c.comment.clone()),
+    }
+}
+
+/// The ops that change column `old` into `new` (same name, same
+/// generation expression): identity first, then one alter_column.
+fn alter(schema: &str, table: &str, old: &ModelColumn, new: &ModelColumn) -> Vec<Op> {
+    let mut ops = Vec::new();
+    let column = format!(
+        "ALTER TABLE {} ALTER COLUMN {}",
+        qualified(Some(schema), table),
+        ident(&new.name)
+    );
+    let how = |i: Identity| match i {
+        Identity::Always => "ALWAYS",
+        Identity::ByDefault => "BY DEFAULT",
+    };
+    // serial is an integer type with a sequence the column owns: becoming
+    // serial creates the sequence and its default, leaving serial drops them
+    let (old_base, new_base) = (serial_base(&old.type_name), serial_base(&new.type_name));
+    let to_serial = is_serial(&new.type_name) && !is_serial(&old.type_name);
+    let from_serial = is_serial(&old.type_name) && !is_serial(&new.type_name);
+    let sequence = qualified(Some(schema), &format!("{table}_{}_seq", new.name));
+    let type_name = (old_base != new_base).then(|| new_base.to_string());
+    match (old.identity, new.identity) {
+        (Some(_), None) => ops.push(execute(format!("{column} DROP IDENTITY"))),
+        (Some(a), Some(b)) if a != b => {
+            ops.push(execute(format!("{column} SET GENERATED {}", how(b))))
+        }
+        _ => {}
+    }
+    if to_serial {
+        ops.push(execute(format!(
+            "CREATE SEQUENCE {sequence} AS {new_base} OWNED BY {}.{}",
+            qualified(Some(schema), table),
+            ident(&new.name)
+        )));
+    }
+    let server_default = if to_serial {
+        Some(Some(ServerDefault::Sql(format!(
+            "nextval({}::regclass)",
+            literal(&sequence)
+        ))))
+    } else {
+        (from_serial || old.default != new.default).then(|| default_of(&new.default))
+    };
+    let changed = Op::AlterColumn {
+        schema: Some(schema.to_string()),
         table: table.to_string(),
         column: new.name.clone(),
-        type_name: (old.type_name != new.type_name).then(|| new.type_name.clone()),
-        using: None,
+        using: type_name
+            .as_ref()
+            .map(|t| format!("{}::{t}", ident(&new.name))),
+        type_name,
         nullable: (old.nullable != new.nullable).then_some(new.nullable),
-        server_default: (old.default != new.default).then(|| default_of(&new.default)),
+        server_default,
         comment: (old.comment != new.comment).then(|| new.comment.clone()),
+    };
+    if !matches!(
+        &changed,
+        Op::AlterColumn {
+            type_name: None,
+            nullable: None,
+            server_default: None,
+            comment: None,
+            ..
+        }
+    ) {
+        ops.push(changed);
+    }
+    if from_serial {
+        ops.push(execute(format!("DROP SEQUENCE {sequence}")));
+    }
+    if let (None, Some(b)) = (old.identity, new.identity) {
+        ops.push(execute(format!(
+            "{column} ADD GENERATED {} AS IDENTITY",
+            how(b)
+        )));
+    }
+    ops
+}
+
+/// The integer type behind a serial pseudo-type; any other type itself.
+fn serial_base(t: &str) -> &str {
+    match t.trim().to_ascii_lowercase().as_str() {
+        "serial" | "serial4" => "integer",
+        "bigserial" | "serial8" => "bigint",
+        "smallserial" | "serial2" => "smallint",
+        _ => t,
     }
 }
 
-fn drop_constraint(table: &str, name: &str) -> Op {
+fn drop_constraint(schema: &str, table: &str, name: &str) -> Op {
     Op::DropConstraint {
-        schema: None,
+        schema: Some(schema.to_string()),
         table: table.to_string(),
         name: name.to_string(),
     }
 }
 
-fn add_constraint(table: &str, name: &str, k: &Constraint) -> Op {
+fn add_constraint(schema: &str, table: &str, name: &str, k: &Constraint) -> Op {
+    if let Some(def) = &k.definition {
+        return execute(format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} {def}",
+            qualified(Some(schema), table),
+            ident(name)
+        ));
+    }
     Op::AddConstraint {
-        schema: None,
+        schema: Some(schema.to_string()),
         table: table.to_string(),
         name: name.to_string(),
         kind: k.kind,
@@ -294,7 +467,10 @@ fn add_constraint(table: &str, name: &str, k: &Constraint) -> Op {
     }
 }
 
-fn create_index(table: &str, name: &str, i: &Index) -> Op {
+fn create_index(schema: &str, table: &str, name: &str, i: &Index) -> Op {
+    if let Some(def) = &i.definition {
+        return execute(def.clone());
+    }
     // keys are plain column names or parenthesized expressions; an
     // expression index puts every key in `expressions` to keep the order
     let plain = i.keys.iter().all(|k| !k.starts_with('('));
@@ -309,13 +485,13 @@ fn create_index(table: &str, name: &str, i: &Index) -> Op {
                     k.strip_prefix('(')
                         .and_then(|k| k.strip_suffix(')'))
                         .map(str::to_string)
-                        .unwrap_or_else(|| crate::quote::ident(k))
+                        .unwrap_or_else(|| ident(k))
                 })
                 .collect(),
         )
     };
     Op::CreateIndex {
-        schema: None,
+        schema: Some(schema.to_string()),
         name: name.to_string(),
         table: table.to_string(),
         columns,
@@ -336,6 +512,8 @@ mod tests {
             type_name: ty.into(),
             nullable: true,
             default: None,
+            identity: None,
+            generated: None,
             comment: None,
         }
     }
@@ -371,6 +549,8 @@ mod tests {
                 type_name: "my_enum_type".into(),
                 nullable: false,
                 default: Some("'option1'::my_enum_type".into()),
+                identity: None,
+                generated: None,
                 comment: None,
             });
         m
@@ -378,12 +558,12 @@ mod tests {
 
     #[test]
     fn the_guide_example_orders_type_and_column() {
-        let up = diff(&guide_before(), &guide_after());
+        let up = diff(&guide_before(), &guide_after(), "public");
         assert_eq!(kinds(&up), ["create_enum", "add_column"]);
-        let down = diff(&guide_after(), &guide_before());
+        let down = diff(&guide_after(), &guide_before(), "public");
         assert_eq!(kinds(&down), ["drop_column", "drop_enum"]);
         assert!(down.iter().all(destructive));
-        assert!(diff(&guide_after(), &guide_after()).is_empty());
+        assert!(diff(&guide_after(), &guide_after(), "public").is_empty());
     }
 
     #[test]
@@ -402,6 +582,7 @@ mod tests {
             on_update: None,
             deferrable: false,
             initially_deferred: false,
+            definition: None,
         };
         let pk = Constraint {
             kind: ConstraintKind::PrimaryKey,
@@ -412,6 +593,7 @@ mod tests {
             on_update: None,
             deferrable: false,
             initially_deferred: false,
+            definition: None,
         };
         to.tables.insert(
             "payment".into(),
@@ -425,9 +607,11 @@ mod tests {
                         unique: false,
                         method: "btree".into(),
                         predicate: None,
+                        definition: None,
                     },
                 )]
                 .into(),
+                comment: None,
             },
         );
         to.tables.insert(
@@ -436,9 +620,10 @@ mod tests {
                 columns: vec![col("id", "integer")],
                 constraints: [("account_pkey".to_string(), pk)].into(),
                 indexes: BTreeMap::new(),
+                comment: None,
             },
         );
-        let up = diff(&Model::default(), &to);
+        let up = diff(&Model::default(), &to, "public");
         assert_eq!(
             kinds(&up),
             [
@@ -451,7 +636,7 @@ mod tests {
         );
         // the foreign key goes last on the way up, first on the way down
         assert!(matches!(&up[4], Op::AddConstraint { name, .. } if name == "payment_account_fk"));
-        let down = diff(&to, &Model::default());
+        let down = diff(&to, &Model::default(), "public");
         assert_eq!(
             kinds(&down),
             ["drop_constraint", "drop_table", "drop_table"]
@@ -469,9 +654,10 @@ mod tests {
         let c = &mut to.tables.get_mut("my_table").unwrap().columns[0];
         c.type_name = "bigint".into();
         c.comment = Some("the key".into());
-        let up = diff(&from, &to);
-        assert_eq!(kinds(&up), ["set_enum_values", "alter_column"]);
-        match &up[1] {
+        let up = diff(&from, &to, "public");
+        // a value removed: the enum changes after the columns
+        assert_eq!(kinds(&up), ["alter_column", "set_enum_values"]);
+        match &up[0] {
             Op::AlterColumn {
                 type_name,
                 nullable,
@@ -488,14 +674,15 @@ mod tests {
         }
         from.tables.clear();
         assert_eq!(
-            kinds(&diff(&from, &to)),
-            ["set_enum_values", "create_table"]
+            kinds(&diff(&from, &to, "public")),
+            // a new table's column comments follow the table
+            ["create_table", "alter_column", "set_enum_values"]
         );
     }
 
     #[test]
     fn ops_from_a_diff_parse_back() {
-        let up = diff(&guide_before(), &guide_after());
+        let up = diff(&guide_before(), &guide_after(), "public");
         let json = crate::ops::to_json(&up);
         assert_eq!(crate::ops::parse_ops("r", "upgrade", &json).unwrap(), up);
     }

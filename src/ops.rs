@@ -273,6 +273,31 @@ pub struct Column {
     pub nullable: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_default: Option<ServerDefault>,
+    /// `"always"` or `"by default"`: an identity column
+    /// (`GENERATED ... AS IDENTITY`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    /// A stored generated column: `GENERATED ALWAYS AS (expression) STORED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<String>,
+}
+
+/// How an identity column takes its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Identity {
+    #[serde(rename = "always")]
+    Always,
+    #[serde(rename = "by default")]
+    ByDefault,
+}
+
+/// `serial`, `bigserial`, `smallserial` (and `serial2/4/8`): not types but
+/// PostgreSQL's shorthand for an integer column with its own sequence.
+pub fn is_serial(t: &str) -> bool {
+    matches!(
+        t.trim().to_ascii_lowercase().as_str(),
+        "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2"
+    )
 }
 
 fn yes() -> bool {
@@ -856,6 +881,19 @@ fn default_ok(d: &ServerDefault) -> std::result::Result<(), String> {
 fn column_ok(field: &str, c: &Column) -> std::result::Result<(), String> {
     name_ok(&format!("{field}.name"), &c.name)?;
     check_type_text(&c.type_name)?;
+    if let Some(g) = &c.generated {
+        sql_ok(&format!("{field}.generated"), g)?;
+    }
+    let kinds = [
+        c.server_default.is_some(),
+        c.identity.is_some(),
+        c.generated.is_some(),
+    ];
+    if kinds.iter().filter(|k| **k).count() > 1 {
+        return Err(format!(
+            "field \"{field}\" may have only one of server_default, identity and generated"
+        ));
+    }
     match &c.server_default {
         Some(d) => default_ok(d),
         None => Ok(()),
@@ -1021,6 +1059,8 @@ mod tests {
                     type_name: "my_enum_type".into(),
                     nullable: false,
                     server_default: Some(ServerDefault::Text("option1".into())),
+                    identity: None,
+                    generated: None,
                 }
             }
         );
@@ -1288,6 +1328,8 @@ mod tests {
                                 type_name: "text".into(),
                                 nullable,
                                 server_default: d.map(ServerDefault::Text),
+                                identity: None,
+                                generated: None,
                             },
                         }
                     }),

@@ -278,12 +278,31 @@ pub fn show(spec: &str) -> Result<serde_json::Value> {
         "is_head": graph.children(i).is_empty(),
         "checksum": stored.checksum,
         "applied_checksum": stored.applied_checksum,
-        "upgrade": crate::ops::to_json(&up),
-        "downgrade": crate::ops::to_json(&down),
+        "upgrade": marked(&up),
+        "downgrade": marked(&down),
         "downgrade_derived": stored.downgrade.is_none(),
         "upgrade_sql": sql(&up),
         "downgrade_sql": sql(&down),
     }))
+}
+
+/// Ops as JSON for `show`, each op that loses data marked
+/// `"destructive": true`.
+fn marked(ops: &[Op]) -> serde_json::Value {
+    ops.iter()
+        .map(|op| {
+            let mut v = crate::ops::to_json(std::slice::from_ref(op))
+                .as_array_mut()
+                .and_then(|a| a.pop())
+                .unwrap_or_default();
+            if crate::model::destructive(op) {
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("destructive".into(), true.into());
+                }
+            }
+            v
+        })
+        .collect()
 }
 
 /// `migrate.sql()`: the offline script that takes the database from
@@ -433,7 +452,7 @@ fn now() -> f64 {
 
 /// Run `f`; any error it returns or PostgreSQL raises inside it comes back
 /// as a [`MigrateError`] whose message starts with `label`.
-fn guarded<F>(label: &str, f: F) -> Result<()>
+pub(crate) fn guarded<F>(label: &str, f: F) -> Result<()>
 where
     F: FnOnce() -> Result<()>,
 {
@@ -443,7 +462,7 @@ where
     outcome.map_err(|e| e.context(label))
 }
 
-fn from_caught(caught: CaughtError) -> MigrateError {
+pub(crate) fn from_caught(caught: CaughtError) -> MigrateError {
     let report = match &caught {
         CaughtError::PostgresError(r)
         | CaughtError::ErrorReport(r)

@@ -1,31 +1,36 @@
--- snapshot(): the catalog of schema public as sorted text lines (types
--- with their values, columns with type, nullability, default and comment,
--- constraints, indexes, views), to compare before an upgrade and after the
--- matching downgrade.
-CREATE FUNCTION snapshot() RETURNS text LANGUAGE sql STABLE AS $$
-SELECT string_agg(line, E'\n' ORDER BY line) FROM (
+-- snapshot(schema): the catalog of one schema as sorted text lines (types
+-- with their values, columns with type, nullability, default, identity,
+-- generation and comment, tables with comments, sequences, constraints,
+-- indexes, views), to compare before an upgrade and after the matching
+-- downgrade. Column order is left out: a dropped column comes back last.
+CREATE FUNCTION snapshot(nsp text DEFAULT 'public') RETURNS text LANGUAGE sql STABLE AS $$
+SELECT coalesce(string_agg(line, E'\n' ORDER BY line), '') FROM (
     SELECT format('type %s %s %s', t.typname, t.typtype,
                   (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
                      FROM pg_enum e WHERE e.enumtypid = t.oid))
       FROM pg_type t
-     WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('e', 'd')
+     WHERE t.typnamespace = nsp::regnamespace AND t.typtype IN ('e', 'd')
     UNION ALL
-    SELECT format('column %s.%s %s notnull=%s default=%s comment=%s', c.relname, a.attname,
-                  format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                  pg_get_expr(d.adbin, d.adrelid), col_description(c.oid, a.attnum))
+    SELECT format('column %s.%s %s notnull=%s default=%s identity=%s generated=%s comment=%s',
+                  c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                  pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
+                  col_description(c.oid, a.attnum))
       FROM pg_attribute a
       JOIN pg_class c ON c.oid = a.attrelid
       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-     WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')
+     WHERE c.relnamespace = nsp::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')
        AND a.attnum > 0 AND NOT a.attisdropped
     UNION ALL
+    SELECT format('relation %s %s comment=%s', c.relname, c.relkind, obj_description(c.oid, 'pg_class'))
+      FROM pg_class c WHERE c.relnamespace = nsp::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p', 'S')
+    UNION ALL
     SELECT format('constraint %s.%s %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
-      FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+      FROM pg_constraint WHERE connamespace = nsp::regnamespace
     UNION ALL
     SELECT format('index %s', pg_get_indexdef(i.indexrelid))
       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-     WHERE c.relnamespace = 'public'::regnamespace
+     WHERE c.relnamespace = nsp::regnamespace
     UNION ALL
-    SELECT format('view %s %s', viewname, definition) FROM pg_views WHERE schemaname = 'public'
+    SELECT format('view %s %s', viewname, definition) FROM pg_views WHERE schemaname = nsp
 ) s(line)
 $$;

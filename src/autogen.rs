@@ -1,0 +1,201 @@
+//! `migrate.diff`, `migrate.check` and `migrate.autogenerate` (issue 5):
+//! the live schema and the desired one, read into the same model, diffed
+//! by the pure differ in `model`.
+
+use crate::author::{self, RevisionArgs};
+use crate::catalog::{self, spi};
+use crate::error::{code, MigrateError, Result};
+use crate::model::{self, Model};
+use crate::ops::{self, Op};
+use crate::scratch;
+use crate::store;
+use pgrx::prelude::*;
+
+/// What autogenerate found: the ops both ways, and the objects neither
+/// side's model covers.
+pub struct Difference {
+    pub upgrade: Vec<Op>,
+    pub downgrade: Vec<Op>,
+}
+
+/// Read `schema` live and as `desired` describes it, and diff them.
+pub fn difference(desired: Option<&str>, schema: Option<&str>) -> Result<Difference> {
+    let desired = desired.ok_or_else(|| null("desired_schema"))?;
+    let schema = schema.ok_or_else(|| null("schema_name"))?;
+    check_schema(schema)?;
+    let live = catalog::model(schema)?;
+    let want = scratch::desired_model(schema, desired)?;
+    note_others(schema, &live, &want);
+    Ok(Difference {
+        upgrade: model::diff(&live, &want, schema),
+        downgrade: model::diff(&want, &live, schema),
+    })
+}
+
+/// `migrate.diff`: the upgrade ops, nothing stored.
+pub fn diff(desired: Option<&str>, schema: Option<&str>) -> Result<serde_json::Value> {
+    Ok(ops::to_json(&difference(desired, schema)?.upgrade))
+}
+
+/// `migrate.check`: raise, listing the differences, unless there are none.
+pub fn check(desired: Option<&str>, schema: Option<&str>) -> Result<()> {
+    let d = difference(desired, schema)?;
+    if d.upgrade.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = d.upgrade.iter().map(describe).collect();
+    Err(MigrateError::new(
+        code::DIFFERS,
+        format!(
+            "schema \"{}\" differs from the desired schema: {} operation{} needed",
+            schema.unwrap_or_default(),
+            d.upgrade.len(),
+            if d.upgrade.len() == 1 { "" } else { "s" }
+        ),
+    )
+    .with_detail(lines.join("\n"))
+    .with_hint(
+        "migrate.autogenerate(message, desired_schema) stores a revision with these operations.",
+    ))
+}
+
+/// `migrate.autogenerate`: store a revision that turns the live schema
+/// into the desired one; NULL when nothing differs.
+pub fn autogenerate(
+    message: Option<&str>,
+    desired: Option<&str>,
+    schema: Option<&str>,
+) -> Result<Option<String>> {
+    store::lock()?;
+    let graph = store::load_graph()?;
+    let mut current = graph.current(&store::versions()?)?;
+    let mut heads = graph.heads();
+    current.sort_unstable();
+    heads.sort_unstable();
+    if current != heads {
+        let names = |v: &[usize]| -> String {
+            if v.is_empty() {
+                "base".into()
+            } else {
+                v.iter()
+                    .map(|&i| graph.id(i))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        return Err(MigrateError::new(
+            code::NOT_AT_HEAD,
+            format!(
+                "target database is not up to date: current is {}, head is {}",
+                names(&current),
+                names(&heads)
+            ),
+        )
+        .with_hint("Run migrate.upgrade('head') first: autogenerate compares the desired schema with a database at head."));
+    }
+    let d = difference(desired, schema)?;
+    if d.upgrade.is_empty() {
+        notice!(
+            "no differences: schema \"{}\" matches the desired schema",
+            schema.unwrap_or_default()
+        );
+        return Ok(None);
+    }
+    let upgrade = ops::to_json(&d.upgrade).to_string();
+    let downgrade = ops::to_json(&d.downgrade).to_string();
+    author::revision(RevisionArgs {
+        message,
+        upgrade: Some(&upgrade),
+        downgrade: Some(&downgrade),
+        id: None,
+        down_revision: None,
+        branch_label: None,
+        depends_on: vec![],
+    })
+    .map(Some)
+}
+
+/// One line per op for `check`'s detail: the op and what it names.
+pub fn describe(op: &Op) -> String {
+    let json = serde_json::to_value(op).unwrap_or_default();
+    let mut line = op.kind().to_string();
+    if let Op::Execute { sql, .. } = op {
+        line.push_str(": ");
+        line.push_str(&crate::render::one_line(sql));
+        return line;
+    }
+    let name = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let object = match (name("table"), name("name")) {
+        (Some(t), Some(n)) => Some(format!("{t}.{n}")),
+        (Some(t), None) => json
+            .get("column")
+            .map(|c| match c {
+                serde_json::Value::String(s) => format!("{t}.{s}"),
+                other => format!(
+                    "{t}.{}",
+                    other.get("name").and_then(|v| v.as_str()).unwrap_or("?")
+                ),
+            })
+            .or(Some(t)),
+        (None, n) => n,
+    };
+    if let Some(o) = object {
+        line.push(' ');
+        line.push_str(&o);
+    }
+    if model::destructive(op) {
+        line.push_str(" (destructive)");
+    }
+    line
+}
+
+fn null(arg: &str) -> MigrateError {
+    MigrateError::new(
+        PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+        format!("{arg} must not be NULL"),
+    )
+}
+
+/// The schema must exist and not be one the server or this extension owns.
+fn check_schema(schema: &str) -> Result<()> {
+    if matches!(
+        schema,
+        "pg_catalog" | "information_schema" | "pg_toast" | "migrate"
+    ) || schema.starts_with("pg_temp")
+        || schema.starts_with("pg_toast_temp")
+    {
+        return Err(
+            MigrateError::invalid(format!("schema \"{schema}\" cannot be autogenerated"))
+                .with_hint("Describe a schema of your own, such as public."),
+        );
+    }
+    let exists = spi(Spi::get_one_with_args::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)",
+        &[schema.into()],
+    ))?
+    .unwrap_or(false);
+    if !exists {
+        return Err(MigrateError::new(
+            PgSqlErrorCode::ERRCODE_INVALID_SCHEMA_NAME,
+            format!("schema \"{schema}\" does not exist"),
+        )
+        .with_hint(
+            "Create the schema first: autogenerate describes the contents of an existing schema.",
+        ));
+    }
+    Ok(())
+}
+
+/// Objects the differ does not understand are listed, never ignored.
+fn note_others(schema: &str, live: &Model, want: &Model) {
+    let mut others: Vec<&String> = live.other.iter().chain(&want.other).collect();
+    others.sort();
+    others.dedup();
+    if !others.is_empty() {
+        let list: Vec<String> = others.iter().map(|o| format!("  {o}")).collect();
+        notice!(
+            "autogenerate does not compare these objects of schema \"{schema}\" (live or desired); write ops for them by hand:\n{}",
+            list.join("\n")
+        );
+    }
+}

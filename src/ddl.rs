@@ -1,0 +1,232 @@
+//! Which statements a desired schema may hold (autogenerate, issue 5).
+//!
+//! The server's own parser splits the desired schema into statements and
+//! names each one with its command tag (`CREATE TABLE`, `INSERT`, `SET`...);
+//! the shell (`scratch`) copies that into a [`Statement`]. Deciding whether
+//! a statement is allowed is plain Rust over that data: only statements
+//! that define schema objects are, and only for objects named without a
+//! schema or with the schema being described.
+
+use crate::error::{code, MigrateError, Result};
+use crate::render::one_line;
+
+/// One statement of a desired schema, as the server's parser saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// 1-based position in the desired schema.
+    pub number: usize,
+    /// 1-based line where the statement starts.
+    pub line: usize,
+    pub text: String,
+    /// PostgreSQL's command tag: `CREATE TABLE`, `INSERT`, `SET`...
+    pub command: String,
+    /// The names of the objects the statement creates or changes, as
+    /// written (`["t"]`, `["other", "t"]`).
+    pub names: Vec<Vec<String>>,
+    /// `CREATE TEMP TABLE ...`
+    pub temporary: bool,
+    /// `CREATE INDEX CONCURRENTLY ...`
+    pub concurrent: bool,
+}
+
+/// The command tags a desired schema may use: statements that define
+/// schema objects. Everything else (data changes, `SET`, transaction
+/// control, `COPY`, `SELECT`, `CALL`, `DO`, `GRANT`, `CREATE EXTENSION`,
+/// `CREATE SCHEMA`...) is refused before any statement runs.
+pub const ACCEPTED: [&str; 16] = [
+    "CREATE TABLE",
+    "ALTER TABLE",
+    "CREATE TYPE",
+    "ALTER TYPE",
+    "CREATE INDEX",
+    "ALTER INDEX",
+    "CREATE SEQUENCE",
+    "ALTER SEQUENCE",
+    "CREATE DOMAIN",
+    "ALTER DOMAIN",
+    "CREATE VIEW",
+    "ALTER VIEW",
+    "CREATE FUNCTION",
+    "CREATE TRIGGER",
+    "COMMENT",
+    "CREATE RULE",
+];
+
+impl Statement {
+    /// `statement 2 (line 4): INSERT INTO t VALUES (1)`, for messages.
+    pub fn label(&self) -> String {
+        let text = one_line(&self.text);
+        let short: String = if text.chars().count() > 80 {
+            text.chars().take(77).chain("...".chars()).collect()
+        } else {
+            text
+        };
+        format!(
+            "desired schema statement {} (line {}): {}",
+            self.number, self.line, short
+        )
+    }
+}
+
+/// Refuse the first statement that does not belong in a desired schema
+/// for `schema`, naming it. Nothing has run when this is called.
+pub fn check(statements: &[Statement], schema: &str) -> Result<()> {
+    for s in statements {
+        let refuse = |why: String, hint: &str| {
+            Err(
+                MigrateError::new(code::NOT_SCHEMA, format!("{}: {why}", s.label()))
+                    .with_hint(hint),
+            )
+        };
+        if !ACCEPTED.contains(&s.command.as_str()) {
+            return refuse(
+                format!("{} is not a schema-defining statement", s.command),
+                "A desired schema holds only CREATE TYPE/TABLE/INDEX/SEQUENCE/DOMAIN/VIEW, \
+                 ALTER TABLE, COMMENT and the like; data changes, SET, transaction control, \
+                 COPY and function calls are refused.",
+            );
+        }
+        if s.temporary {
+            return refuse(
+                "a temporary object is not part of a schema".into(),
+                "Drop TEMP/TEMPORARY.",
+            );
+        }
+        if s.concurrent {
+            return refuse(
+                "CONCURRENTLY cannot be evaluated inside a transaction".into(),
+                "Write CREATE INDEX without CONCURRENTLY; the generated create_index op \
+                 runs inside the migration's transaction.",
+            );
+        }
+        for name in &s.names {
+            let qualifiers = &name[..name.len().saturating_sub(1)];
+            let foreign = match qualifiers {
+                [] => None,
+                [one] if one == schema => None,
+                [one] => Some(one.clone()),
+                more => Some(more.join(".")),
+            };
+            if let Some(other) = foreign {
+                return refuse(
+                    format!(
+                        "\"{}\" is qualified with \"{other}\", not the schema being described (\"{schema}\")",
+                        name.join(".")
+                    ),
+                    "Write names unqualified: the desired schema describes one schema.",
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The byte offset of the first token of `text`, past white space and
+/// comments (the parser's statement locations start after the previous
+/// semicolon, so they include what precedes the statement).
+pub fn start_of(text: &str) -> usize {
+    let b = text.as_bytes();
+    let mut i = 0;
+    loop {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if b[i..].starts_with(b"--") {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+        } else if b[i..].starts_with(b"/*") {
+            // block comments nest in PostgreSQL
+            let mut depth = 0usize;
+            while i < b.len() {
+                if b[i..].starts_with(b"/*") {
+                    depth += 1;
+                    i += 2;
+                } else if b[i..].starts_with(b"*/") {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        } else {
+            return i;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn stmt(command: &str, names: &[&[&str]]) -> Statement {
+        Statement {
+            number: 2,
+            line: 4,
+            text: format!("{command} ..."),
+            command: command.into(),
+            names: names
+                .iter()
+                .map(|n| n.iter().map(|s| s.to_string()).collect())
+                .collect(),
+            temporary: false,
+            concurrent: false,
+        }
+    }
+
+    #[test]
+    fn schema_statements_pass() {
+        let ok = [
+            stmt("CREATE TYPE", &[&["mood"]]),
+            stmt("CREATE TABLE", &[&["t"]]),
+            stmt("CREATE INDEX", &[&["app", "t"]]),
+            stmt("COMMENT", &[]),
+        ];
+        assert!(check(&ok, "app").is_ok());
+        assert!(check(&[], "app").is_ok());
+    }
+
+    #[test]
+    fn everything_else_is_refused_naming_the_statement() {
+        for command in [
+            "INSERT", "UPDATE", "SET", "BEGIN", "COMMIT", "COPY", "SELECT", "CALL", "DO",
+        ] {
+            let e = check(&[stmt("CREATE TABLE", &[]), stmt(command, &[])], "public").unwrap_err();
+            assert_eq!(e.sqlstate(), "0A000", "{command}");
+            assert!(e.message.contains("statement 2 (line 4)"), "{}", e.message);
+            assert!(e.message.contains(command), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn names_qualified_with_another_schema_are_refused() {
+        let e = check(&[stmt("CREATE TABLE", &[&["other", "t"]])], "public").unwrap_err();
+        assert!(e.message.contains("\"other.t\""), "{}", e.message);
+        assert!(check(&[stmt("CREATE TABLE", &[&["db", "public", "t"]])], "public").is_err());
+        let mut temp = stmt("CREATE TABLE", &[&["t"]]);
+        temp.temporary = true;
+        assert!(check(&[temp], "public").is_err());
+        let mut conc = stmt("CREATE INDEX", &[&["t"]]);
+        conc.concurrent = true;
+        assert!(check(&[conc], "public").is_err());
+    }
+
+    #[test]
+    fn statements_start_after_space_and_comments() {
+        assert_eq!(start_of("  \n-- a\n /* b /* c */ d */ CREATE"), 27);
+        assert_eq!(start_of("CREATE"), 0);
+        assert_eq!(start_of("  "), 2);
+        assert_eq!(start_of("-- only"), 7);
+    }
+
+    proptest! {
+        #[test]
+        fn start_of_never_panics_and_stays_in_bounds(s in "[ \\n\\-/*a]{0,30}") {
+            prop_assert!(start_of(&s) <= s.len());
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! A desired schema, evaluated by the server and thrown away (autogenerate,
+//! issue 5).
+//!
+//! The server's raw parser splits the DDL into statements and names each
+//! one; `ddl::check` decides, before any of it runs, whether they all
+//! define schema objects. Then, inside a subtransaction that is always
+//! rolled back, the live schema is renamed out of the way, an empty schema
+//! takes its name, the statements run there, and the catalog reader turns
+//! the result into a [`Model`]. Because the scratch schema carries the live
+//! schema's name, both sides print qualified names identically, and the
+//! live database is unchanged whatever happens.
+
+use crate::catalog::{self, spi};
+use crate::ddl::{self, Statement};
+use crate::error::{MigrateError, Result};
+use crate::model::Model;
+use crate::quote::ident;
+use crate::run::guarded;
+use pgrx::list::PgList;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use std::ffi::{CStr, CString};
+
+/// The model of `schema` as `desired` (DDL) describes it.
+pub fn desired_model(schema: &str, desired: &str) -> Result<Model> {
+    let statements = statements(desired)?;
+    ddl::check(&statements, schema)?;
+    rolled_back(|| evaluate(schema, &statements))
+}
+
+/// Split `sql` into statements with the server's parser. A syntax error is
+/// PostgreSQL's own, with "desired schema" in front.
+pub fn statements(sql: &str) -> Result<Vec<Statement>> {
+    let text = CString::new(sql)
+        .map_err(|_| MigrateError::invalid("desired schema contains a NUL byte"))?;
+    let mut out = Vec::new();
+    guarded("desired schema", || {
+        // SAFETY: raw_parser reads a NUL-terminated string and returns a
+        // List of RawStmt allocated in the current memory context; every
+        // pointer below comes from that tree and is checked for NULL.
+        unsafe {
+            let list = pg_sys::raw_parser(text.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT);
+            let raws = PgList::<pg_sys::RawStmt>::from_pg(list);
+            for (i, raw) in raws.iter_ptr().enumerate() {
+                out.push(statement(sql, i + 1, &*raw));
+            }
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// One RawStmt as plain data.
+///
+/// # Safety
+/// `raw` must come from `raw_parser` over `sql`.
+unsafe fn statement(sql: &str, number: usize, raw: &pg_sys::RawStmt) -> Statement {
+    let from = usize::try_from(raw.stmt_location)
+        .unwrap_or(0)
+        .min(sql.len());
+    let to = match usize::try_from(raw.stmt_len) {
+        Ok(0) | Err(_) => sql.len(),
+        Ok(n) => (from + n).min(sql.len()),
+    };
+    let whole = sql.get(from..to).unwrap_or("");
+    let start = ddl::start_of(whole);
+    let text = whole[start..].trim_end().to_string();
+    let line = sql[..from + start].matches('\n').count() + 1;
+    let node = raw.stmt;
+    let command = CStr::from_ptr(pg_sys::GetCommandTagName(pg_sys::CreateCommandTag(node)))
+        .to_string_lossy()
+        .into_owned();
+    let mut names = Vec::new();
+    let mut temporary = false;
+    let mut concurrent = false;
+    let mut range = |rv: *mut pg_sys::RangeVar| {
+        if let Some(rv) = rv.as_ref() {
+            temporary |= rv.relpersistence == pg_sys::RELPERSISTENCE_TEMP as std::ffi::c_char;
+            names.push(range_name(rv));
+        }
+    };
+    use pg_sys::NodeTag as T;
+    match (*node).type_ {
+        T::T_CreateStmt => range((*node.cast::<pg_sys::CreateStmt>()).relation),
+        T::T_AlterTableStmt => range((*node.cast::<pg_sys::AlterTableStmt>()).relation),
+        T::T_IndexStmt => {
+            let s = &*node.cast::<pg_sys::IndexStmt>();
+            concurrent = s.concurrent;
+            range(s.relation)
+        }
+        T::T_CompositeTypeStmt => range((*node.cast::<pg_sys::CompositeTypeStmt>()).typevar),
+        T::T_ViewStmt => range((*node.cast::<pg_sys::ViewStmt>()).view),
+        T::T_CreateSeqStmt => range((*node.cast::<pg_sys::CreateSeqStmt>()).sequence),
+        T::T_AlterSeqStmt => range((*node.cast::<pg_sys::AlterSeqStmt>()).sequence),
+        T::T_CreateTrigStmt => range((*node.cast::<pg_sys::CreateTrigStmt>()).relation),
+        T::T_RuleStmt => range((*node.cast::<pg_sys::RuleStmt>()).relation),
+        T::T_CreateEnumStmt => {
+            names.push(name_list((*node.cast::<pg_sys::CreateEnumStmt>()).typeName))
+        }
+        T::T_CreateRangeStmt => names.push(name_list(
+            (*node.cast::<pg_sys::CreateRangeStmt>()).typeName,
+        )),
+        T::T_AlterEnumStmt => {
+            names.push(name_list((*node.cast::<pg_sys::AlterEnumStmt>()).typeName))
+        }
+        T::T_CreateDomainStmt => names.push(name_list(
+            (*node.cast::<pg_sys::CreateDomainStmt>()).domainname,
+        )),
+        T::T_AlterDomainStmt => names.push(name_list(
+            (*node.cast::<pg_sys::AlterDomainStmt>()).typeName,
+        )),
+        T::T_CreateFunctionStmt => names.push(name_list(
+            (*node.cast::<pg_sys::CreateFunctionStmt>()).funcname,
+        )),
+        T::T_CommentStmt => {
+            let s = &*node.cast::<pg_sys::CommentStmt>();
+            if !s.object.is_null() && (*s.object).type_ == T::T_List {
+                let mut n = name_list(s.object.cast());
+                // COMMENT ON COLUMN t.c: the table's name is all but the last
+                if s.objtype == pg_sys::ObjectType::OBJECT_COLUMN {
+                    n.pop();
+                }
+                names.push(n);
+            }
+        }
+        _ => {}
+    }
+    Statement {
+        number,
+        line,
+        text,
+        command,
+        names,
+        temporary,
+        concurrent,
+    }
+}
+
+unsafe fn cstr(p: *const std::ffi::c_char) -> Option<String> {
+    (!p.is_null()).then(|| CStr::from_ptr(p).to_string_lossy().into_owned())
+}
+
+unsafe fn range_name(rv: &pg_sys::RangeVar) -> Vec<String> {
+    [rv.catalogname, rv.schemaname, rv.relname]
+        .into_iter()
+        .filter_map(|p| cstr(p))
+        .collect()
+}
+
+/// A qualified name written as a List of String nodes.
+unsafe fn name_list(list: *mut pg_sys::List) -> Vec<String> {
+    PgList::<pg_sys::Node>::from_pg(list)
+        .iter_ptr()
+        .filter(|n| !n.is_null() && (**n).type_ == pg_sys::NodeTag::T_String)
+        .filter_map(|n| cstr((*n.cast::<pg_sys::String>()).sval))
+        .collect()
+}
+
+/// Run `f` inside a subtransaction that is rolled back however `f` ends,
+/// leaving the memory context and resource owner as they were. A
+/// PostgreSQL error inside `f` comes back as an `Err`.
+fn rolled_back<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    // SAFETY: the pattern PL/pgSQL uses for exception blocks: remember the
+    // caller's memory context and resource owner, begin, run, roll back,
+    // restore. Errors are caught (and the error state flushed) by
+    // PgTryBuilder before the rollback.
+    let (context, owner) = unsafe { (pg_sys::CurrentMemoryContext, pg_sys::CurrentResourceOwner) };
+    unsafe {
+        pg_sys::BeginInternalSubTransaction(std::ptr::null());
+        pg_sys::CurrentMemoryContext = context;
+    }
+    let outcome = PgTryBuilder::new(std::panic::AssertUnwindSafe(f))
+        .catch_others(|caught| Err(crate::run::from_caught(caught)))
+        .execute();
+    unsafe {
+        pg_sys::RollbackAndReleaseCurrentSubTransaction();
+        pg_sys::CurrentMemoryContext = context;
+        pg_sys::CurrentResourceOwner = owner;
+    }
+    outcome
+}
+
+/// Inside the subtransaction: move the live schema aside, give its name to
+/// an empty schema, run the statements there and read the result.
+fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
+    spi(Spi::connect_mut(|c| {
+        let aside: Option<String> = c
+            .update(
+                "SELECT pg_catalog.format('migrate_live_%s_%s', pg_catalog.pg_backend_pid(), \
+                        pg_catalog.txid_current())",
+                Some(1),
+                &[],
+            )?
+            .first()
+            .get(1)?;
+        let aside = aside.unwrap_or_else(|| "migrate_live".into());
+        c.update(
+            &format!("ALTER SCHEMA {} RENAME TO {}", ident(schema), ident(&aside)),
+            None,
+            &[],
+        )?;
+        c.update(&format!("CREATE SCHEMA {}", ident(schema)), None, &[])?;
+        c.update(
+            "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_catalog', true)",
+            None,
+            &[schema.into()],
+        )?;
+        Ok::<_, pgrx::spi::Error>(())
+    }))?;
+    for s in statements {
+        guarded(&s.label(), || {
+            spi(Spi::connect_mut(|c| {
+                c.update(&s.text, None, &[]).map(|_| ())
+            }))
+        })?;
+    }
+    catalog::model(schema)
+}

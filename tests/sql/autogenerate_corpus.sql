@@ -1,0 +1,214 @@
+-- The autogenerate corpus: schema pairs (before, after). For each pair, in
+-- a schema of its own:
+--   1. the "before" DDL runs, and the catalog is snapshotted;
+--   2. migrate.autogenerate(after) stores a revision;
+--   3. upgrade('head') applies it, and migrate.check(after) passes;
+--   4. autogenerate(after) again returns NULL: nothing left to do;
+--   5. downgrade('-1') reverts it, and the catalog equals the snapshot;
+--   6. upgrade('head') applies it once more, and check passes again.
+-- Each row shows the ops of the upgrade and of the downgrade, in order.
+CREATE DATABASE autogenerate_corpus;
+\c autogenerate_corpus
+CREATE EXTENSION migrate_ext;
+\i tests/helpers/snapshot.sql
+SET client_min_messages = warning;
+
+CREATE FUNCTION roundtrip(name text, before text, after text,
+                          OUT upgrade text, OUT downgrade text, OUT ok text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    nsp text := 'c_' || name;
+    id text;
+    start text;
+BEGIN
+    EXECUTE format('CREATE SCHEMA %I', nsp);
+    PERFORM set_config('search_path', quote_ident(nsp), true);
+    IF before <> '' THEN
+        EXECUTE before;
+    END IF;
+    PERFORM set_config('search_path', 'public', true);
+    start := snapshot(nsp);
+    id := migrate.autogenerate(name, after, nsp);
+    IF id IS NULL THEN
+        RAISE EXCEPTION '%: no revision generated', name;
+    END IF;
+    SELECT string_agg(o->>'op', ', ' ORDER BY n) INTO upgrade
+      FROM jsonb_array_elements(migrate.show(id)->'upgrade') WITH ORDINALITY AS u(o, n);
+    SELECT string_agg(o->>'op', ', ' ORDER BY n) INTO downgrade
+      FROM jsonb_array_elements(migrate.show(id)->'downgrade') WITH ORDINALITY AS u(o, n);
+    PERFORM migrate.upgrade('head');
+    PERFORM migrate.check(after, nsp);
+    IF migrate.autogenerate(name || ' again', after, nsp) IS NOT NULL THEN
+        RAISE EXCEPTION '%: a second autogenerate found differences', name;
+    END IF;
+    PERFORM migrate.downgrade('-1');
+    IF snapshot(nsp) IS DISTINCT FROM start THEN
+        RAISE EXCEPTION '%: the downgrade did not restore the catalog', name
+            USING DETAIL = format(E'before:\n%s\nafter downgrade:\n%s', start, snapshot(nsp));
+    END IF;
+    PERFORM migrate.upgrade('head');
+    PERFORM migrate.check(after, nsp);
+    ok := 'checked, NULL again, restored';
+END
+$$;
+
+-- the guide's example: the type comes before the column, and goes after it
+SELECT * FROM roundtrip('guide_enum',
+$$CREATE TABLE my_table (id integer PRIMARY KEY)$$,
+$$CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
+  CREATE TABLE my_table (id integer PRIMARY KEY,
+                         my_enum_column my_enum_type NOT NULL DEFAULT 'option1')$$);
+
+-- tables
+SELECT * FROM roundtrip('create_table', '',
+$$CREATE TABLE account (id bigint PRIMARY KEY, name text NOT NULL)$$);
+SELECT * FROM roundtrip('drop_table',
+$$CREATE TABLE account (id bigint PRIMARY KEY, name text NOT NULL)$$, '');
+SELECT * FROM roundtrip('empty_table', '', $$CREATE TABLE marker ()$$);
+SELECT * FROM roundtrip('rename_is_drop_and_add',
+$$CREATE TABLE old_name (id int)$$,
+$$CREATE TABLE new_name (id int)$$);
+SELECT * FROM roundtrip('table_comment',
+$$CREATE TABLE t (id int)$$,
+$$CREATE TABLE t (id int); COMMENT ON TABLE t IS 'the one table'$$);
+
+-- columns
+SELECT * FROM roundtrip('add_nullable_column',
+$$CREATE TABLE t (id int)$$,
+$$CREATE TABLE t (id int, note text)$$);
+SELECT * FROM roundtrip('add_not_null_with_default',
+$$CREATE TABLE t (id int)$$,
+$$CREATE TABLE t (id int, created timestamptz NOT NULL DEFAULT now())$$);
+SELECT * FROM roundtrip('drop_column',
+$$CREATE TABLE t (id int, legacy text DEFAULT 'x')$$,
+$$CREATE TABLE t (id int)$$);
+SELECT * FROM roundtrip('widen_type',
+$$CREATE TABLE t (id int, amount numeric(10,2))$$,
+$$CREATE TABLE t (id bigint, amount numeric(12,2))$$);
+SELECT * FROM roundtrip('varchar_length',
+$$CREATE TABLE t (name varchar(20))$$,
+$$CREATE TABLE t (name varchar(50))$$);
+SELECT * FROM roundtrip('text_to_integer',
+$$CREATE TABLE t (code text)$$,
+$$CREATE TABLE t (code integer)$$);
+SELECT * FROM roundtrip('nullability',
+$$CREATE TABLE t (a int NOT NULL, b int)$$,
+$$CREATE TABLE t (a int, b int NOT NULL)$$);
+SELECT * FROM roundtrip('defaults',
+$$CREATE TABLE t (a int DEFAULT 1, b text, c boolean DEFAULT true)$$,
+$$CREATE TABLE t (a int DEFAULT 2, b text DEFAULT 'none', c boolean)$$);
+SELECT * FROM roundtrip('column_comment',
+$$CREATE TABLE t (a int); COMMENT ON COLUMN t.a IS 'old'$$,
+$$CREATE TABLE t (a int, b int); COMMENT ON COLUMN t.a IS 'new'; COMMENT ON COLUMN t.b IS 'b'$$);
+SELECT * FROM roundtrip('serial_columns', '',
+$$CREATE TABLE t (id serial PRIMARY KEY, big bigserial, small smallserial)$$);
+SELECT * FROM roundtrip('integer_becomes_serial',
+$$CREATE TABLE t (id integer PRIMARY KEY)$$,
+$$CREATE TABLE t (id serial PRIMARY KEY)$$);
+SELECT * FROM roundtrip('identity_columns',
+$$CREATE TABLE t (id bigint NOT NULL)$$,
+$$CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY,
+                  n int GENERATED BY DEFAULT AS IDENTITY)$$);
+SELECT * FROM roundtrip('generated_column',
+$$CREATE TABLE t (price numeric, qty int)$$,
+$$CREATE TABLE t (price numeric, qty int, total numeric GENERATED ALWAYS AS (price * qty) STORED)$$);
+
+-- enums
+SELECT * FROM roundtrip('enum_add_value',
+$$CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TABLE t (m mood)$$,
+$$CREATE TYPE mood AS ENUM ('sad', 'happy', 'ecstatic'); CREATE TABLE t (m mood)$$);
+SELECT * FROM roundtrip('enum_insert_value',
+$$CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TABLE t (m mood)$$,
+$$CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE TABLE t (m mood)$$);
+SELECT * FROM roundtrip('enum_remove_value',
+$$CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE TABLE t (m mood DEFAULT 'ok')$$,
+$$CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TABLE t (m mood DEFAULT 'happy')$$);
+SELECT * FROM roundtrip('enum_reorder',
+$$CREATE TYPE size AS ENUM ('small', 'large', 'medium'); CREATE TABLE t (s size[])$$,
+$$CREATE TYPE size AS ENUM ('small', 'medium', 'large'); CREATE TABLE t (s size[])$$);
+SELECT * FROM roundtrip('enum_new_value_used_at_once',
+$$CREATE TYPE status AS ENUM ('new', 'done'); CREATE TABLE job (s status)$$,
+$$CREATE TYPE status AS ENUM ('new', 'running', 'done');
+  CREATE TABLE job (s status DEFAULT 'running' CHECK (s <> 'new'))$$);
+SELECT * FROM roundtrip('drop_enum_with_its_column',
+$$CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TABLE t (id int, m mood)$$,
+$$CREATE TABLE t (id int)$$);
+SELECT * FROM roundtrip('column_to_enum',
+$$CREATE TABLE t (state text)$$,
+$$CREATE TYPE state AS ENUM ('on', 'off'); CREATE TABLE t (state state)$$);
+SELECT * FROM roundtrip('mixed_case_names', '',
+$$CREATE TYPE "Status" AS ENUM ('Open', 'Closed');
+  CREATE TABLE "Order Items" ("Id" int PRIMARY KEY, "State" "Status" DEFAULT 'Open')$$);
+
+-- constraints
+SELECT * FROM roundtrip('unique_constraint',
+$$CREATE TABLE t (email text)$$,
+$$CREATE TABLE t (email text CONSTRAINT t_email_key UNIQUE)$$);
+SELECT * FROM roundtrip('check_constraint',
+$$CREATE TABLE t (qty int)$$,
+$$CREATE TABLE t (qty int CONSTRAINT qty_positive CHECK (qty > 0))$$);
+SELECT * FROM roundtrip('check_changed',
+$$CREATE TABLE t (qty int CONSTRAINT qty_ok CHECK (qty > 0))$$,
+$$CREATE TABLE t (qty int CONSTRAINT qty_ok CHECK (qty >= 0))$$);
+SELECT * FROM roundtrip('composite_primary_key',
+$$CREATE TABLE t (a int NOT NULL, b int NOT NULL)$$,
+$$CREATE TABLE t (a int, b int, PRIMARY KEY (a, b))$$);
+SELECT * FROM roundtrip('foreign_key_new_tables', '',
+$$CREATE TABLE account (id bigint PRIMARY KEY);
+  CREATE TABLE payment (id bigint PRIMARY KEY,
+                        account_id bigint REFERENCES account ON DELETE CASCADE DEFERRABLE)$$);
+SELECT * FROM roundtrip('foreign_key_added',
+$$CREATE TABLE account (id bigint PRIMARY KEY); CREATE TABLE payment (account_id bigint)$$,
+$$CREATE TABLE account (id bigint PRIMARY KEY);
+  CREATE TABLE payment (account_id bigint REFERENCES account (id) ON UPDATE RESTRICT)$$);
+SELECT * FROM roundtrip('drop_referenced_table',
+$$CREATE TABLE account (id bigint PRIMARY KEY);
+  CREATE TABLE payment (account_id bigint REFERENCES account)$$,
+$$CREATE TABLE payment (account_id bigint)$$);
+SELECT * FROM roundtrip('self_reference', '',
+$$CREATE TABLE node (id int PRIMARY KEY, parent int REFERENCES node)$$);
+SELECT * FROM roundtrip('unique_nulls_not_distinct',
+$$CREATE TABLE t (code text)$$,
+$$CREATE TABLE t (code text, CONSTRAINT t_code_key UNIQUE NULLS NOT DISTINCT (code))$$);
+
+-- indexes
+SELECT * FROM roundtrip('plain_index',
+$$CREATE TABLE t (a int, b int)$$,
+$$CREATE TABLE t (a int, b int); CREATE INDEX t_a_b_idx ON t (a, b)$$);
+SELECT * FROM roundtrip('unique_partial_index',
+$$CREATE TABLE t (email text, deleted boolean)$$,
+$$CREATE TABLE t (email text, deleted boolean);
+  CREATE UNIQUE INDEX t_live_email ON t (email) WHERE NOT deleted$$);
+SELECT * FROM roundtrip('expression_index',
+$$CREATE TABLE t (email text)$$,
+$$CREATE TABLE t (email text); CREATE INDEX t_lower_email ON t (lower(email))$$);
+SELECT * FROM roundtrip('index_changed',
+$$CREATE TABLE t (a int, b int); CREATE INDEX t_idx ON t (a)$$,
+$$CREATE TABLE t (a int, b int); CREATE INDEX t_idx ON t (a, b)$$);
+SELECT * FROM roundtrip('descending_index_with_include',
+$$CREATE TABLE t (a int, b int)$$,
+$$CREATE TABLE t (a int, b int); CREATE INDEX t_a_desc ON t (a DESC NULLS LAST) INCLUDE (b)$$);
+SELECT * FROM roundtrip('gin_index',
+$$CREATE TABLE t (tags text[])$$,
+$$CREATE TABLE t (tags text[]); CREATE INDEX t_tags ON t USING gin (tags)$$);
+
+-- a whole schema at once, and back to nothing
+SELECT * FROM roundtrip('whole_schema', '',
+$$CREATE TYPE role AS ENUM ('reader', 'writer', 'admin');
+  CREATE TABLE team (id serial PRIMARY KEY, name varchar(80) NOT NULL UNIQUE);
+  CREATE TABLE member (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      team_id int NOT NULL REFERENCES team ON DELETE CASCADE,
+      email text NOT NULL CHECK (email LIKE '%@%'),
+      role role NOT NULL DEFAULT 'reader',
+      joined timestamptz NOT NULL DEFAULT now());
+  CREATE UNIQUE INDEX member_email ON member (lower(email));
+  CREATE INDEX member_admins ON member (team_id) WHERE role = 'admin';
+  COMMENT ON TABLE member IS 'who belongs to which team';
+  COMMENT ON COLUMN member.role IS 'what they may do'$$);
+SELECT * FROM roundtrip('everything_goes',
+$$CREATE TYPE role AS ENUM ('reader', 'admin');
+  CREATE TABLE team (id serial PRIMARY KEY);
+  CREATE TABLE member (team_id int REFERENCES team, role role)$$, '');
+
+SELECT count(*) AS revisions, count(*) FILTER (WHERE applied) AS applied FROM migrate.history();
