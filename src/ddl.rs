@@ -158,6 +158,16 @@ pub fn start_of(text: &str) -> usize {
     }
 }
 
+/// The 1-based line of `text` holding the character at PostgreSQL's
+/// 1-based cursor position (counted in characters, not bytes).
+pub fn line_at(text: &str, position: usize) -> usize {
+    text.chars()
+        .take(position.saturating_sub(1))
+        .filter(|&c| c == '\n')
+        .count()
+        + 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +231,14 @@ mod tests {
         assert_eq!(start_of("CREATE"), 0);
         assert_eq!(start_of("  "), 2);
         assert_eq!(start_of("-- only"), 7);
+    }
+
+    #[test]
+    fn cursor_positions_count_characters() {
+        assert_eq!(line_at("CREATE TABEL", 8), 1);
+        assert_eq!(line_at("a;\nb;\nCREATE TABEL", 11), 3);
+        assert_eq!(line_at("-- é\nx", 6), 2);
+        assert_eq!(line_at("x", 0), 1);
     }
 
     proptest! {

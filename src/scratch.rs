@@ -34,7 +34,21 @@ pub fn statements(sql: &str) -> Result<Vec<Statement>> {
     let text = CString::new(sql)
         .map_err(|_| MigrateError::invalid("desired schema contains a NUL byte"))?;
     let mut out = Vec::new();
-    guarded("desired schema", || {
+    // A syntax error's position is only in PostgreSQL's ErrorData; an
+    // error context callback (as PL/pgSQL uses) reads it while the error
+    // is being raised.
+    let mut position: std::ffi::c_int = 0;
+    // SAFETY: the frame lives until the stack is restored below, on
+    // success and on error alike.
+    let mut frame = unsafe {
+        pg_sys::ErrorContextCallback {
+            previous: pg_sys::error_context_stack,
+            callback: Some(remember_position),
+            arg: (&mut position as *mut std::ffi::c_int).cast(),
+        }
+    };
+    unsafe { pg_sys::error_context_stack = &mut frame };
+    let parsed = guarded("desired schema", || {
         // SAFETY: raw_parser reads a NUL-terminated string and returns a
         // List of RawStmt allocated in the current memory context; every
         // pointer below comes from that tree and is checked for NULL.
@@ -46,8 +60,26 @@ pub fn statements(sql: &str) -> Result<Vec<Statement>> {
             }
         }
         Ok(())
+    });
+    unsafe { pg_sys::error_context_stack = frame.previous };
+    parsed.map_err(|mut e| {
+        if position > 0 {
+            let line = ddl::line_at(sql, position as usize);
+            e.message =
+                e.message
+                    .replacen("desired schema", &format!("desired schema, line {line}"), 1);
+        }
+        e
     })?;
     Ok(out)
+}
+
+/// Error context callback: keep the error's cursor position.
+unsafe extern "C-unwind" fn remember_position(arg: *mut std::ffi::c_void) {
+    let position = pg_sys::geterrposition();
+    if let Some(p) = arg.cast::<std::ffi::c_int>().as_mut() {
+        *p = position;
+    }
 }
 
 /// One RawStmt as plain data.
@@ -67,7 +99,7 @@ unsafe fn statement(sql: &str, number: usize, raw: &pg_sys::RawStmt) -> Statemen
     let text = whole[start..].trim_end().to_string();
     let line = sql[..from + start].matches('\n').count() + 1;
     let node = raw.stmt;
-    let command = CStr::from_ptr(pg_sys::GetCommandTagName(pg_sys::CreateCommandTag(node)))
+    let mut command = CStr::from_ptr(pg_sys::GetCommandTagName(pg_sys::CreateCommandTag(node)))
         .to_string_lossy()
         .into_owned();
     let mut names = Vec::new();
@@ -112,6 +144,16 @@ unsafe fn statement(sql: &str, number: usize, raw: &pg_sys::RawStmt) -> Statemen
         T::T_CreateFunctionStmt => names.push(name_list(
             (*node.cast::<pg_sys::CreateFunctionStmt>()).funcname,
         )),
+        T::T_RenameStmt => {
+            let s = &*node.cast::<pg_sys::RenameStmt>();
+            if !s.relation.is_null() {
+                range(s.relation)
+            } else if !s.object.is_null() && (*s.object).type_ == T::T_List {
+                names.push(name_list(s.object.cast()));
+            }
+        }
+        // moving an object to another schema describes no schema
+        T::T_AlterObjectSchemaStmt => command.push_str(" SET SCHEMA"),
         T::T_CommentStmt => {
             let s = &*node.cast::<pg_sys::CommentStmt>();
             if !s.object.is_null() && (*s.object).type_ == T::T_List {

@@ -1,0 +1,157 @@
+-- Autogenerate: describe how a schema should look, in plain DDL, and let
+-- the engine write the revision (alembic revision --autogenerate).
+CREATE DATABASE autogenerate;
+\c autogenerate
+CREATE EXTENSION migrate_ext;
+-- the test helpers live in a schema of their own, out of the way
+CREATE SCHEMA helpers;
+SET search_path = helpers;
+\i tests/helpers/snapshot.sql
+SET search_path = public, helpers;
+\set SHOW_CONTEXT never
+
+-- the database as the guide's story begins
+CREATE TABLE my_table (id integer PRIMARY KEY);
+SELECT snapshot() AS start \gset
+
+-- migrate.diff: the ops alone, nothing stored. The type comes before the
+-- column that uses it; names are schema-qualified so that the ops run
+-- whatever the search_path.
+SELECT jsonb_pretty(migrate.diff($$
+    CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
+    CREATE TABLE my_table (
+        id integer PRIMARY KEY,
+        my_enum_column my_enum_type NOT NULL DEFAULT 'option1'
+    );
+$$));
+SELECT count(*) AS stored FROM migrate.revisions;
+
+-- migrate.check: silent when the schema matches ...
+SELECT migrate.check('CREATE TABLE my_table (id integer PRIMARY KEY)');
+-- ... and an error listing the differences when it does not
+SELECT migrate.check($$
+    CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
+    CREATE TABLE my_table (id integer PRIMARY KEY,
+                           my_enum_column my_enum_type NOT NULL DEFAULT 'option1');
+$$);
+
+-- migrate.autogenerate stores the revision: upgrade and downgrade
+SELECT migrate.autogenerate('add my_enum_column', $$
+    CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
+    CREATE TABLE my_table (id integer PRIMARY KEY,
+                           my_enum_column my_enum_type NOT NULL DEFAULT 'option1');
+$$) AS rev1 \gset
+SELECT message, down_revision, applied FROM migrate.history();
+-- show marks the ops that lose data as destructive
+SELECT o->>'op' AS op, o->>'destructive' AS destructive
+  FROM jsonb_array_elements(migrate.show(:'rev1')->'downgrade') AS d(o);
+SELECT jsonb_array_elements_text(migrate.show(:'rev1')->'upgrade_sql') AS upgrade_sql;
+
+-- the live schema has not changed yet; upgrading applies the revision
+SELECT snapshot() = :'start' AS unchanged;
+SELECT migrate.upgrade('head');
+\d my_table
+SELECT migrate.check($$
+    CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
+    CREATE TABLE my_table (id integer PRIMARY KEY,
+                           my_enum_column my_enum_type NOT NULL DEFAULT 'option1');
+$$);
+-- nothing differs any more: NULL, and nothing is stored
+SELECT migrate.autogenerate('again', $$
+    CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
+    CREATE TABLE my_table (id integer PRIMARY KEY,
+                           my_enum_column my_enum_type NOT NULL DEFAULT 'option1');
+$$) IS NULL AS nothing_to_do;
+SELECT count(*) AS stored FROM migrate.revisions;
+
+-- a rename cannot be told from drop + add: both are generated, and the
+-- drop is marked destructive
+SELECT migrate.autogenerate('rename the column', $$
+    CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
+    CREATE TABLE my_table (id integer PRIMARY KEY,
+                           choice my_enum_type NOT NULL DEFAULT 'option1');
+$$) AS rev2 \gset
+SELECT o->>'op' AS op, coalesce(o->'column'->>'name', o->>'column') AS "column",
+       coalesce(o->>'destructive', 'false') AS destructive
+  FROM jsonb_array_elements(migrate.show(:'rev2')->'upgrade') AS u(o);
+
+-- like Alembic, autogenerate refuses when the database is not at head
+SELECT migrate.autogenerate('too early', 'CREATE TABLE my_table (id integer PRIMARY KEY)');
+SELECT migrate.upgrade('head');
+
+-- the downgrades restore the original catalog
+SELECT migrate.downgrade('base');
+SELECT snapshot() = :'start' AS restored;
+SELECT migrate.upgrade('head');
+
+-- enum values: added ones are cheap (ALTER TYPE ... ADD VALUE), removed
+-- ones swap the type; either way it is one set_enum_values op
+SELECT jsonb_pretty(migrate.diff($$
+    CREATE TYPE my_enum_type AS ENUM ('option1', 'option1b', 'option2', 'option3', 'option4');
+    CREATE TABLE my_table (id integer PRIMARY KEY,
+                           choice my_enum_type NOT NULL DEFAULT 'option1');
+$$));
+
+-- objects the differ does not understand are named in a NOTICE, never
+-- silently ignored
+CREATE VIEW my_view AS SELECT id FROM my_table;
+SELECT migrate.diff($$
+    CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
+    CREATE TABLE my_table (id integer PRIMARY KEY,
+                           choice my_enum_type NOT NULL DEFAULT 'option1');
+    CREATE FUNCTION answer() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 42';
+$$);
+DROP VIEW my_view;
+
+-- another schema, not on the search_path: ops name it, so they run anyway
+CREATE SCHEMA billing;
+SELECT migrate.autogenerate('billing', $$
+    CREATE TYPE currency AS ENUM ('EUR', 'USD');
+    CREATE TABLE invoice (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        amount numeric(12,2) NOT NULL CHECK (amount >= 0),
+        currency currency NOT NULL DEFAULT 'EUR'
+    );
+    CREATE TABLE line (
+        invoice_id bigint NOT NULL REFERENCES invoice ON DELETE CASCADE,
+        n int NOT NULL,
+        PRIMARY KEY (invoice_id, n)
+    );
+$$, 'billing') AS rev3 \gset
+SHOW search_path;
+SELECT migrate.upgrade('head');
+\d billing.line
+SELECT migrate.check($$
+    CREATE TYPE currency AS ENUM ('EUR', 'USD');
+    CREATE TABLE invoice (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        amount numeric(12,2) NOT NULL CHECK (amount >= 0),
+        currency currency NOT NULL DEFAULT 'EUR'
+    );
+    CREATE TABLE line (
+        invoice_id bigint NOT NULL REFERENCES invoice ON DELETE CASCADE,
+        n int NOT NULL,
+        PRIMARY KEY (invoice_id, n)
+    );
+$$, 'billing');
+
+-- the offline script of an autogenerated revision is plain SQL
+SELECT * FROM migrate.sql(:'rev3', :'rev2');
+
+-- evaluating a desired schema leaves no trace: no scratch schema, the
+-- search_path as it was, and it works inside a transaction and inside an
+-- exception block
+BEGIN;
+SELECT jsonb_array_length(migrate.diff('CREATE TABLE scratch_only (id int)', 'billing')) AS ops;
+CREATE TABLE billing.after_diff (id int);
+ROLLBACK;
+DO $$
+BEGIN
+    PERFORM migrate.diff('CREATE TABLE t (id int); CREATE TABLE t (id int)');
+EXCEPTION WHEN duplicate_table THEN
+    RAISE NOTICE 'caught: %', SQLERRM;
+END
+$$;
+SELECT count(*) AS scratch_schemas FROM pg_namespace WHERE nspname LIKE 'migrate_live%';
+SHOW search_path;
+SELECT count(*) AS revisions, count(*) FILTER (WHERE applied) AS applied FROM migrate.history();

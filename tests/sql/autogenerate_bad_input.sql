@@ -1,0 +1,107 @@
+-- A desired schema holds only statements that define schema objects. Any
+-- other statement is refused, naming it, before any statement runs; DDL
+-- that fails gets PostgreSQL's own error, naming the statement. Either way
+-- the live database is unchanged.
+CREATE DATABASE autogenerate_bad_input;
+\c autogenerate_bad_input
+CREATE EXTENSION migrate_ext;
+-- the test helpers live in a schema of their own, out of the way
+CREATE SCHEMA helpers;
+SET search_path = helpers;
+\i tests/helpers/snapshot.sql
+\i tests/helpers/sqlstate.sql
+SET search_path = public, helpers;
+\set SHOW_CONTEXT never
+CREATE TABLE t (id int PRIMARY KEY, n int);
+INSERT INTO t VALUES (1, 1);
+CREATE SCHEMA other;
+CREATE TABLE other.x (id int);
+SELECT snapshot() AS public_before, snapshot('other') AS other_before \gset
+
+-- statements that are not schema definitions, each refused by name
+SELECT s AS statement, sqlstate(format('SELECT migrate.diff(%L)', 'CREATE TABLE t (id int); ' || s))
+  FROM unnest(ARRAY[
+    'INSERT INTO t VALUES (2)',
+    'UPDATE t SET n = 2',
+    'DELETE FROM t',
+    'TRUNCATE t',
+    'SET search_path = other',
+    'BEGIN',
+    'COMMIT',
+    'ROLLBACK',
+    'SAVEPOINT s',
+    'COPY t FROM stdin',
+    'SELECT pg_sleep(0)',
+    'SELECT 1 INTO copy_of_t',
+    'CREATE TABLE copy AS SELECT * FROM t',
+    'CREATE MATERIALIZED VIEW mv AS SELECT 1',
+    'DO $d$ BEGIN END $d$',
+    'CALL nothing()',
+    'DROP TABLE t',
+    'CREATE EXTENSION pgcrypto',
+    'CREATE SCHEMA more',
+    'GRANT SELECT ON t TO PUBLIC',
+    'VACUUM t',
+    'NOTIFY somebody',
+    'ALTER TABLE t SET SCHEMA other',
+    'LOCK TABLE t'
+  ]) AS s;
+
+-- names qualified with another schema, temporary objects, CONCURRENTLY
+SELECT s AS statement, sqlstate(format('SELECT migrate.diff(%L)', s))
+  FROM unnest(ARRAY[
+    'CREATE TABLE other.t (id int)',
+    'CREATE TYPE other.mood AS ENUM (''a'')',
+    'CREATE TABLE t (id int); CREATE INDEX ON other.x (id)',
+    'CREATE TABLE t (id int); ALTER TABLE other.x ADD COLUMN y int',
+    'CREATE TABLE t (id int); COMMENT ON TABLE other.x IS ''no''',
+    'CREATE TABLE t (id int); ALTER TABLE other.x RENAME TO y',
+    'CREATE TEMP TABLE t (id int)',
+    'CREATE TABLE t (id int); CREATE INDEX CONCURRENTLY t_id ON t (id)'
+  ]) AS s;
+-- the schema being described may be named
+SELECT jsonb_array_length(migrate.diff('CREATE TABLE public.t (id int PRIMARY KEY, n int)')) AS ops;
+
+-- the refusal names the statement and its line, before anything runs
+SELECT migrate.diff($$
+    CREATE TABLE t (id int PRIMARY KEY, n int);
+
+    CREATE TABLE audit (id int);
+    INSERT INTO audit VALUES (1);
+$$);
+
+-- DDL that fails: PostgreSQL's own SQLSTATE, the statement named
+SELECT migrate.diff($$
+    CREATE TABLE t (id int PRIMARY KEY, n int);
+    CREATE TABLE u (m mood);
+$$);
+SELECT migrate.diff($$
+    CREATE TABLE t (id int PRIMARY KEY, n int);
+    CREATE TABLE t (id int);
+$$);
+SELECT sqlstate('SELECT migrate.diff(''CREATE TABLE t (id int REFERENCES nowhere)'')');
+-- a syntax error, with the line it is on
+SELECT migrate.diff('CREATE TABLE t (id int');
+SELECT migrate.diff($$
+    CREATE TABLE t (id int PRIMARY KEY, n int);
+    CREATE TABEL u (id int);
+$$);
+SELECT sqlstate('SELECT migrate.diff(''CREATE TABLE t (id int'')');
+SELECT sqlstate('SELECT migrate.diff(''CREATE TABEL t (id int)'')');
+
+-- arguments
+SELECT sqlstate('SELECT migrate.diff(NULL)');
+SELECT sqlstate('SELECT migrate.check(NULL)');
+SELECT sqlstate('SELECT migrate.autogenerate(''m'', NULL)');
+SELECT sqlstate('SELECT migrate.diff('''', NULL)');
+SELECT sqlstate('SELECT migrate.diff('''', ''no_such_schema'')');
+SELECT sqlstate('SELECT migrate.diff('''', ''pg_catalog'')');
+SELECT sqlstate('SELECT migrate.diff('''', ''migrate'')');
+SELECT sqlstate('SELECT migrate.check(''CREATE TABLE t (id int PRIMARY KEY)'')');
+
+-- nothing above changed the live database, nor stored a revision
+SELECT snapshot() = :'public_before' AS public_unchanged,
+       snapshot('other') = :'other_before' AS other_unchanged;
+SELECT * FROM t;
+SELECT count(*) AS revisions FROM migrate.revisions;
+SELECT count(*) AS scratch_schemas FROM pg_namespace WHERE nspname LIKE 'migrate_live%';
