@@ -154,8 +154,9 @@ mod migrate {
         message: Option<&str>,
         desired_schema: Option<&str>,
         schema_name: default!(Option<&str>, "'public'"),
+        id: default!(Option<&str>, "NULL"),
     ) -> Option<String> {
-        crate::autogen::autogenerate(message, desired_schema, schema_name).or_raise()
+        crate::autogen::autogenerate(message, desired_schema, schema_name, id).or_raise()
     }
 
     /// The rows of `migrate.version`: the applied heads.

@@ -59,12 +59,14 @@ pub fn check(desired: Option<&str>, schema: Option<&str>) -> Result<()> {
     ))
 }
 
-/// `migrate.autogenerate`: store a revision that turns the live schema
-/// into the desired one; NULL when nothing differs.
+/// `migrate.autogenerate`: store a revision (with id `id`, or a generated
+/// one) that turns the live schema into the desired one; NULL when nothing
+/// differs.
 pub fn autogenerate(
     message: Option<&str>,
     desired: Option<&str>,
     schema: Option<&str>,
+    id: Option<&str>,
 ) -> Result<Option<String>> {
     store::lock()?;
     let graph = store::load_graph()?;
@@ -107,7 +109,7 @@ pub fn autogenerate(
         message,
         upgrade: Some(&upgrade),
         downgrade: Some(&downgrade),
-        id: None,
+        id,
         down_revision: None,
         branch_label: None,
         depends_on: vec![],

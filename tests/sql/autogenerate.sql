@@ -35,12 +35,13 @@ SELECT migrate.check($$
                            my_enum_column my_enum_type NOT NULL DEFAULT 'option1');
 $$);
 
--- migrate.autogenerate stores the revision: upgrade and downgrade
+-- migrate.autogenerate stores the revision: upgrade and downgrade (the id
+-- is optional; one is made up when it is left out)
 SELECT migrate.autogenerate('add my_enum_column', $$
     CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
     CREATE TABLE my_table (id integer PRIMARY KEY,
                            my_enum_column my_enum_type NOT NULL DEFAULT 'option1');
-$$) AS rev1 \gset
+$$, id => 'ag1') AS rev1 \gset
 SELECT message, down_revision, applied FROM migrate.history();
 -- show marks the ops that lose data as destructive
 SELECT o->>'op' AS op, o->>'destructive' AS destructive
@@ -70,7 +71,7 @@ SELECT migrate.autogenerate('rename the column', $$
     CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
     CREATE TABLE my_table (id integer PRIMARY KEY,
                            choice my_enum_type NOT NULL DEFAULT 'option1');
-$$) AS rev2 \gset
+$$, id => 'ag2') AS rev2 \gset
 SELECT o->>'op' AS op, coalesce(o->'column'->>'name', o->>'column') AS "column",
        coalesce(o->>'destructive', 'false') AS destructive
   FROM jsonb_array_elements(migrate.show(:'rev2')->'upgrade') AS u(o);
@@ -117,7 +118,7 @@ SELECT migrate.autogenerate('billing', $$
         n int NOT NULL,
         PRIMARY KEY (invoice_id, n)
     );
-$$, 'billing') AS rev3 \gset
+$$, 'billing', id => 'ag3') AS rev3 \gset
 SHOW search_path;
 SELECT migrate.upgrade('head');
 \d billing.line
