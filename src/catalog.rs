@@ -336,12 +336,24 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
         )?;
         let ns = "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1)";
         // plain tables (partitioned ones and partitions are listed as other)
-        let tables = format!("r.relnamespace = {ns} AND r.relkind = 'r' AND NOT r.relispartition");
+        // objects an extension owns belong to the extension, not the schema
+        let own = |catalog: &str, oid: &str| {
+            format!(
+                "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x \
+                  WHERE x.classid = 'pg_catalog.{catalog}'::pg_catalog.regclass \
+                    AND x.objid = {oid} AND x.deptype = 'e')"
+            )
+        };
+        let tables = format!(
+            "r.relnamespace = {ns} AND r.relkind = 'r' AND NOT r.relispartition AND {}",
+            own("pg_class", "r.oid")
+        );
         for row in c.update(
             &format!(
                 "SELECT t.typname::text, ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e \
                   WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) \
-                   FROM pg_catalog.pg_type t WHERE t.typnamespace = {ns} AND t.typtype = 'e'"
+                   FROM pg_catalog.pg_type t WHERE t.typnamespace = {ns} AND t.typtype = 'e' AND {}",
+                own("pg_type", "t.oid")
             ),
             None,
             &[schema.into()],
@@ -543,14 +555,15 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
         };
         for row in c.update(
             &format!(
-                "SELECT {} FROM pg_catalog.pg_class r WHERE r.relnamespace = {ns} \
+                "SELECT {} FROM pg_catalog.pg_class r WHERE r.relnamespace = {ns} AND {} \
                     AND (r.relkind IN ('v', 'm', 'f', 'c', 'p') OR r.relispartition \
                          OR (r.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
                               WHERE d.objid = r.oid AND d.deptype IN ('a', 'i')))) \
                  UNION ALL \
-                 SELECT {} FROM pg_catalog.pg_type t WHERE t.typnamespace = {ns} AND t.typtype IN ('d', 'r', 'm') \
+                 SELECT {} FROM pg_catalog.pg_type t WHERE t.typnamespace = {ns} AND {} \
+                    AND t.typtype IN ('d', 'r', 'm') \
                  UNION ALL \
-                 SELECT {} FROM pg_catalog.pg_proc p WHERE p.pronamespace = {ns} \
+                 SELECT {} FROM pg_catalog.pg_proc p WHERE p.pronamespace = {ns} AND {} \
                  UNION ALL \
                  SELECT {} FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class r ON r.oid = g.tgrelid \
                   WHERE {tables} AND NOT g.tgisinternal \
@@ -572,8 +585,11 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                     AND a.attcollation <> t.typcollation \
                  ORDER BY 1",
                 describe("pg_class", "r.oid", "0"),
+                own("pg_class", "r.oid"),
                 describe("pg_type", "t.oid", "0"),
+                own("pg_type", "t.oid"),
                 describe("pg_proc", "p.oid", "0"),
+                own("pg_proc", "p.oid"),
                 describe("pg_trigger", "g.oid", "0"),
                 describe("pg_rewrite", "w.oid", "0"),
                 describe("pg_policy", "y.oid", "0"),

@@ -298,6 +298,38 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
     .concat()
 }
 
+/// `model` with every reference to schema `from` turned into `to`:
+/// foreign keys' schemas, and `from.` in types, defaults, expressions and
+/// definitions, which become `printed.` (`to` as PostgreSQL prints it in a
+/// qualified name, quoted when it needs to be; `from` must be a plain
+/// lower-case name, which PostgreSQL prints bare).
+pub fn rename_schema(model: Model, from: &str, to: &str, printed: &str) -> Model {
+    fn walk(v: &mut serde_json::Value, from: &str, to: &str, prefix: &str, with: &str) {
+        match v {
+            serde_json::Value::String(s) if s == from => *s = to.to_string(),
+            serde_json::Value::String(s) => *s = s.replace(prefix, with),
+            serde_json::Value::Array(a) => {
+                a.iter_mut().for_each(|x| walk(x, from, to, prefix, with))
+            }
+            serde_json::Value::Object(o) => {
+                o.values_mut().for_each(|x| walk(x, from, to, prefix, with))
+            }
+            _ => {}
+        }
+    }
+    let Ok(mut v) = serde_json::to_value(&model) else {
+        return model;
+    };
+    walk(
+        &mut v,
+        from,
+        to,
+        &format!("{from}."),
+        &format!("{printed}."),
+    );
+    serde_json::from_value(v).unwrap_or(model)
+}
+
 /// Ops that lose data when they run.
 pub fn destructive(op: &Op) -> bool {
     matches!(
@@ -677,6 +709,21 @@ mod tests {
             kinds(&diff(&from, &to, "public")),
             // a new table's column comments follow the table
             ["create_table", "alter_column", "set_enum_values"]
+        );
+    }
+
+    #[test]
+    fn a_schema_is_renamed_everywhere_it_is_printed() {
+        let mut m = guide_after();
+        let c = &mut m.tables.get_mut("my_table").unwrap().columns[1];
+        c.type_name = "aside_1.my_enum_type".into();
+        c.default = Some("'option1'::aside_1.my_enum_type".into());
+        let r = rename_schema(m, "aside_1", "My Schema", "\"My Schema\"");
+        let c = &r.tables["my_table"].columns[1];
+        assert_eq!(c.type_name, "\"My Schema\".my_enum_type");
+        assert_eq!(
+            c.default.as_deref(),
+            Some("'option1'::\"My Schema\".my_enum_type")
         );
     }
 

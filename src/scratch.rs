@@ -224,31 +224,67 @@ fn rolled_back<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// Inside the subtransaction: move the live schema aside, give its name to
 /// an empty schema, run the statements there and read the result.
+///
+/// Unqualified names resolve in the scratch schema first, then pg_catalog,
+/// then the caller's other search_path schemas; the live schema itself is
+/// left out, so that the desired schema must define what it uses, unless
+/// it holds extension objects (citext, ...), which stay reachable.
 fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
-    spi(Spi::connect_mut(|c| {
-        let aside: Option<String> = c
-            .update(
+    let mut aside = String::new();
+    let mut printed = String::new();
+    guarded(&format!("preparing a scratch schema named \"{schema}\""), || {
+        spi(Spi::connect_mut(|c| {
+            let row = c.update(
                 "SELECT pg_catalog.format('migrate_live_%s_%s', pg_catalog.pg_backend_pid(), \
-                        pg_catalog.txid_current())",
+                        pg_catalog.txid_current()), \
+                        (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(s), ', ') \
+                           FROM pg_catalog.unnest(pg_catalog.current_schemas(false)) s WHERE s <> $1), \
+                        EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                                  JOIN pg_catalog.pg_type t ON d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass \
+                                   AND d.objid = t.oid \
+                                 WHERE d.deptype = 'e' AND t.typnamespace = \
+                                       (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1) \
+                                 UNION ALL \
+                                SELECT 1 FROM pg_catalog.pg_depend d \
+                                  JOIN pg_catalog.pg_proc p ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass \
+                                   AND d.objid = p.oid \
+                                 WHERE d.deptype = 'e' AND p.pronamespace = \
+                                       (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1)), \
+                        pg_catalog.quote_ident($1)",
                 Some(1),
+                &[schema.into()],
+            )?;
+            let first = row.first();
+            aside = first.get::<String>(1)?.unwrap_or_else(|| "migrate_live".into());
+            let others: Option<String> = first.get(2)?;
+            let extensions = first.get::<bool>(3)?.unwrap_or(false);
+            printed = first.get::<String>(4)?.unwrap_or_else(|| ident(schema));
+            c.update(
+                &format!("ALTER SCHEMA {} RENAME TO {}", ident(schema), ident(&aside)),
+                None,
                 &[],
-            )?
-            .first()
-            .get(1)?;
-        let aside = aside.unwrap_or_else(|| "migrate_live".into());
-        c.update(
-            &format!("ALTER SCHEMA {} RENAME TO {}", ident(schema), ident(&aside)),
-            None,
-            &[],
-        )?;
-        c.update(&format!("CREATE SCHEMA {}", ident(schema)), None, &[])?;
-        c.update(
-            "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_catalog', true)",
-            None,
-            &[schema.into()],
-        )?;
-        Ok::<_, pgrx::spi::Error>(())
-    }))?;
+            )?;
+            c.update(&format!("CREATE SCHEMA {}", ident(schema)), None, &[])?;
+            let mut path = format!("{}, pg_catalog", ident(schema));
+            for more in others.iter().chain(extensions.then_some(&ident(&aside))) {
+                path.push_str(", ");
+                path.push_str(more);
+            }
+            c.update(
+                "SELECT pg_catalog.set_config('search_path', $1, true)",
+                None,
+                &[path.as_str().into()],
+            )?;
+            Ok::<_, pgrx::spi::Error>(())
+        }))
+    })
+    .map_err(|e| {
+        e.with_hint(
+            "Autogenerate evaluates the desired schema under the live schema's name, in a \
+             subtransaction it rolls back: the caller must own the schema and may create schemas \
+             in the database.",
+        )
+    })?;
     for s in statements {
         guarded(&s.label(), || {
             spi(Spi::connect_mut(|c| {
@@ -256,5 +292,12 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
             }))
         })?;
     }
-    catalog::model(schema)
+    // extension objects of the live schema were reached under its
+    // temporary name; give them back their own
+    Ok(crate::model::rename_schema(
+        catalog::model(schema)?,
+        &aside,
+        schema,
+        &printed,
+    ))
 }
