@@ -95,6 +95,21 @@ pub fn autogenerate(
         )
         .with_hint("Run migrate.upgrade('head') first: autogenerate compares the desired schema with a database at head."));
     }
+    if heads.len() > 1 {
+        return Err(MigrateError::new(
+            code::SEVERAL,
+            "multiple heads are present: autogenerate needs one head to build on",
+        )
+        .with_detail(format!(
+            "Heads: {}",
+            heads
+                .iter()
+                .map(|&i| graph.id(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .with_hint("Merge the heads first (migrate.merge()), then upgrade and autogenerate."));
+    }
     let d = difference(desired, schema)?;
     if d.upgrade.is_empty() {
         notice!(
