@@ -129,16 +129,9 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
             // values only added: before the columns that may use them;
             // values removed: after the columns and tables that go
             Some(old) if old != values => {
-                let set = Op::SetEnumValues {
-                    schema: sc(),
-                    name: name.clone(),
-                    values: values.clone(),
-                };
-                if old.iter().all(|v| values.contains(v)) {
-                    create_types.push(set)
-                } else {
-                    shrink_types.push(set)
-                }
+                let (early, late) = enum_change(schema, name, old, values);
+                create_types.extend(early);
+                shrink_types.extend(late);
             }
             Some(_) => {}
         }
@@ -330,6 +323,64 @@ pub fn rename_schema(model: Model, from: &str, to: &str, printed: &str) -> Model
     serde_json::from_value(v).unwrap_or(model)
 }
 
+/// The enum ops that turn values `old` into `new`, as (ops to run before
+/// the columns change, ops to run after): `add_enum_value` for each value
+/// when values are only added (old order kept), `drop_enum_value` when one
+/// value goes, `set_enum_values` otherwise.
+fn enum_change(schema: &str, name: &str, old: &[String], new: &[String]) -> (Vec<Op>, Vec<Op>) {
+    let sc = || Some(schema.to_string());
+    if is_subsequence(old, new) && !old.is_empty() {
+        let adds = new
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| !old.contains(v))
+            .map(|(i, v)| Op::AddEnumValue {
+                schema: sc(),
+                name: name.to_string(),
+                value: v.clone(),
+                // the value before it is there by now (old, or added just
+                // before); the first value goes before the old first
+                before: (i == 0).then(|| old[0].clone()),
+                after: i.checked_sub(1).map(|p| new[p].clone()),
+                if_not_exists: false,
+            })
+            .collect();
+        return (adds, vec![]);
+    }
+    if is_subsequence(new, old) && old.len() == new.len() + 1 {
+        let gone = old
+            .iter()
+            .find(|v| !new.contains(v))
+            .cloned()
+            .unwrap_or_default();
+        return (
+            vec![],
+            vec![Op::DropEnumValue {
+                schema: sc(),
+                name: name.to_string(),
+                value: gone,
+                replace_with: None,
+            }],
+        );
+    }
+    let set = Op::SetEnumValues {
+        schema: sc(),
+        name: name.to_string(),
+        values: new.to_vec(),
+    };
+    if old.iter().all(|v| new.contains(v)) {
+        (vec![set], vec![])
+    } else {
+        (vec![], vec![set])
+    }
+}
+
+/// Whether `small` appears in `big` in the same order.
+fn is_subsequence(small: &[String], big: &[String]) -> bool {
+    let mut rest = big.iter();
+    small.iter().all(|s| rest.any(|b| b == s))
+}
+
 /// Ops that lose data when they run.
 pub fn destructive(op: &Op) -> bool {
     matches!(
@@ -414,11 +465,28 @@ fn alter(schema: &str, table: &str, old: &ModelColumn, new: &ModelColumn) -> Vec
             ident(&new.name)
         )));
     }
+    // PostgreSQL casts the old default to the new type, which fails for
+    // text -> enum: drop it first, set the new one with the type
+    let retype_default = type_name.is_some() && old.default.is_some();
+    if retype_default {
+        ops.push(Op::AlterColumn {
+            schema: Some(schema.to_string()),
+            table: table.to_string(),
+            column: new.name.clone(),
+            type_name: None,
+            using: None,
+            nullable: None,
+            server_default: Some(None),
+            comment: None,
+        });
+    }
     let server_default = if to_serial {
         Some(Some(ServerDefault::Sql(format!(
             "nextval({}::regclass)",
             literal(&sequence)
         ))))
+    } else if retype_default {
+        new.default.is_some().then(|| default_of(&new.default))
     } else {
         (from_serial || old.default != new.default).then(|| default_of(&new.default))
     };
@@ -688,7 +756,7 @@ mod tests {
         c.comment = Some("the key".into());
         let up = diff(&from, &to, "public");
         // a value removed: the enum changes after the columns
-        assert_eq!(kinds(&up), ["alter_column", "set_enum_values"]);
+        assert_eq!(kinds(&up), ["alter_column", "drop_enum_value"]);
         match &up[0] {
             Op::AlterColumn {
                 type_name,
@@ -708,8 +776,83 @@ mod tests {
         assert_eq!(
             kinds(&diff(&from, &to, "public")),
             // a new table's column comments follow the table
-            ["create_table", "alter_column", "set_enum_values"]
+            ["create_table", "alter_column", "drop_enum_value"]
         );
+    }
+
+    fn values(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn enum_changes_use_the_most_specific_op() {
+        let (early, late) = enum_change(
+            "s",
+            "e",
+            &values(&["a", "c"]),
+            &values(&["x", "a", "b", "c", "d"]),
+        );
+        assert!(late.is_empty());
+        let placed: Vec<(String, Option<String>, Option<String>)> = early
+            .iter()
+            .map(|op| match op {
+                Op::AddEnumValue {
+                    value,
+                    before,
+                    after,
+                    ..
+                } => (value.clone(), before.clone(), after.clone()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            placed,
+            [
+                ("x".into(), Some("a".into()), None),
+                ("b".into(), None, Some("a".into())),
+                ("d".into(), None, Some("c".into())),
+            ]
+        );
+        let (early, late) = enum_change("s", "e", &values(&["a", "b", "c"]), &values(&["a", "c"]));
+        assert!(early.is_empty());
+        assert_eq!(kinds(&late), ["drop_enum_value"]);
+        let (_, late) = enum_change("s", "e", &values(&["a", "b", "c"]), &values(&["a"]));
+        assert_eq!(kinds(&late), ["set_enum_values"]);
+        let (early, late) = enum_change("s", "e", &values(&["a", "b"]), &values(&["b", "a", "c"]));
+        assert_eq!((kinds(&early), late.len()), (vec!["set_enum_values"], 0));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn enum_ops_reach_the_new_values(
+            old in proptest::collection::btree_set("[a-e]", 1..5),
+            new in proptest::collection::btree_set("[a-g]", 1..6),
+            shuffle in proptest::bool::ANY,
+        ) {
+            let old: Vec<String> = old.into_iter().collect();
+            let mut new: Vec<String> = new.into_iter().collect();
+            if shuffle {
+                new.reverse();
+            }
+            let (early, late) = enum_change("s", "e", &old, &new);
+            let mut now = old.clone();
+            for op in early.iter().chain(&late) {
+                match op {
+                    Op::AddEnumValue { value, before, after, .. } => {
+                        let at = match (before, after) {
+                            (Some(b), _) => now.iter().position(|v| v == b).unwrap(),
+                            (_, Some(a)) => now.iter().position(|v| v == a).unwrap() + 1,
+                            _ => now.len(),
+                        };
+                        now.insert(at, value.clone());
+                    }
+                    Op::DropEnumValue { value, .. } => now.retain(|v| v != value),
+                    Op::SetEnumValues { values, .. } => now = values.clone(),
+                    other => panic!("{other:?}"),
+                }
+            }
+            proptest::prop_assert_eq!(now, new);
+        }
     }
 
     #[test]

@@ -85,13 +85,23 @@ SELECT migrate.downgrade('base');
 SELECT snapshot() = :'start' AS restored;
 SELECT migrate.upgrade('head');
 
--- enum values: added ones are cheap (ALTER TYPE ... ADD VALUE), removed
--- ones swap the type; either way it is one set_enum_values op
+-- enum values: each added value is an add_enum_value op, placed where the
+-- desired schema has it (ALTER TYPE ... ADD VALUE, catalog-only); one
+-- removed value is a drop_enum_value; anything else (several removed,
+-- reordered) is one set_enum_values. Removals swap the type, and refuse
+-- while rows hold the value.
 SELECT jsonb_pretty(migrate.diff($$
     CREATE TYPE my_enum_type AS ENUM ('option1', 'option1b', 'option2', 'option3', 'option4');
     CREATE TABLE my_table (id integer PRIMARY KEY,
                            choice my_enum_type NOT NULL DEFAULT 'option1');
 $$));
+
+SELECT o->>'op' AS op, o->>'values' AS "values"
+  FROM jsonb_array_elements(migrate.diff($$
+    CREATE TYPE my_enum_type AS ENUM ('option3', 'option1');
+    CREATE TABLE my_table (id integer PRIMARY KEY,
+                           choice my_enum_type NOT NULL DEFAULT 'option1');
+$$)) AS d(o);
 
 -- objects the differ does not understand are named in a NOTICE, never
 -- silently ignored

@@ -136,6 +136,12 @@ $$CREATE TABLE t (id int)$$);
 SELECT * FROM roundtrip('column_to_enum',
 $$CREATE TABLE t (state text)$$,
 $$CREATE TYPE state AS ENUM ('on', 'off'); CREATE TABLE t (state state)$$);
+SELECT * FROM roundtrip('text_with_default_to_enum',
+$$CREATE TABLE t (state text NOT NULL DEFAULT 'on')$$,
+$$CREATE TYPE state AS ENUM ('on', 'off'); CREATE TABLE t (state state NOT NULL DEFAULT 'on')$$);
+SELECT * FROM roundtrip('enum_remove_several_values',
+$$CREATE TYPE color AS ENUM ('red', 'green', 'blue', 'black'); CREATE TABLE t (c color)$$,
+$$CREATE TYPE color AS ENUM ('red', 'blue'); CREATE TABLE t (c color)$$);
 SELECT * FROM roundtrip('mixed_case_names', '',
 $$CREATE TYPE "Status" AS ENUM ('Open', 'Closed');
   CREATE TABLE "Order Items" ("Id" int PRIMARY KEY, "State" "Status" DEFAULT 'Open')$$);
