@@ -514,6 +514,21 @@ fn alter(schema: &str, table: &str, old: &ModelColumn, new: &ModelColumn) -> Vec
     ) {
         ops.push(changed);
     }
+    // a new sequence for a column that already holds values starts past
+    // them, so that the next row does not collide
+    let start_past = |sequence: String| {
+        execute(format!(
+            "SELECT pg_catalog.setval({sequence}, COALESCE(pg_catalog.max({col}), 0) + 1, false) FROM {tbl}",
+            col = ident(&new.name),
+            tbl = qualified(Some(schema), table),
+        ))
+    };
+    if to_serial {
+        ops.push(start_past(format!(
+            "{}::pg_catalog.regclass",
+            literal(&sequence)
+        )));
+    }
     if from_serial {
         ops.push(execute(format!("DROP SEQUENCE {sequence}")));
     }
@@ -521,6 +536,11 @@ fn alter(schema: &str, table: &str, old: &ModelColumn, new: &ModelColumn) -> Vec
         ops.push(execute(format!(
             "{column} ADD GENERATED {} AS IDENTITY",
             how(b)
+        )));
+        ops.push(start_past(format!(
+            "pg_catalog.pg_get_serial_sequence({}, {})",
+            literal(&qualified(Some(schema), table)),
+            literal(&new.name)
         )));
     }
     ops
