@@ -400,6 +400,7 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                    LEFT JOIN LATERAL (SELECT q.oid, q.relname FROM pg_catalog.pg_depend p \
                                         JOIN pg_catalog.pg_class q ON q.oid = p.objid AND q.relkind = 'S' \
                                        WHERE p.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+                                         AND p.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass \
                                          AND p.refobjid = a.attrelid AND p.refobjsubid = a.attnum \
                                          AND p.deptype = 'a' LIMIT 1) s ON true \
                   WHERE {tables} \
