@@ -12,6 +12,9 @@
 # empty revisions, and upgrade('head'), current() and history() on a
 # database already at head. Time per revision must not grow with N.
 #
+# Last, autogenerate: diff and check of a 50- and a 200-table desired schema,
+# beside the same DDL run by psql.
+#
 # Usage: bash bench/run.sh [N ...]     (default: 250 500 1000)
 # Needs the extension installed (scripts/install.sh); starts its own cluster.
 set -euo pipefail
@@ -125,3 +128,56 @@ for n in 2500 10000; do
     printf '%8s %12s ms %14s ms %9s ms %9s ms\n' "$n" "$first" "$up" "$cur" "$hist"
 done
 echo "growth: upgrade('head') at head, 10000 vs 2500 revisions: $(python3 -c "print(f'{${at_head[10000]} / max(${at_head[2500]}, 1):.2f}x')") (4.00x = linear)"
+
+# Autogenerate: a desired schema of T tables (serial key, defaults, an enum
+# column, a foreign key to the previous table, an expression index). Times
+# migrate.diff on an empty schema (evaluating the DDL in the scratch schema
+# plus reading both sides), and migrate.check once the revision is applied,
+# beside the same DDL run by psql in one transaction.
+desired_sql() { # T -> DDL
+    python3 - "$1" <<'PY'
+import sys
+t = int(sys.argv[1])
+out = ["CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');"]
+for i in range(t):
+    ref = f" REFERENCES t{i - 1}" if i else ""
+    out.append(f"CREATE TABLE t{i} (id serial PRIMARY KEY, name text NOT NULL DEFAULT 'x', m mood,"
+               f" n numeric(10,2), created timestamptz DEFAULT now(), ref int{ref});")
+    out.append(f"CREATE INDEX t{i}_name ON t{i} (lower(name));")
+print("\n".join(out))
+PY
+}
+
+# Every timed DDL run is rolled back, leaving dead catalog rows; with
+# autovacuum off they pile up and slow every later run, so the catalogs
+# are vacuumed (untimed) before each repetition.
+time_vacuumed() { # db sql -> best of 5, ms
+    local best=""
+    for _ in 1 2 3 4 5; do
+        psql -X -q -d "$1" -c "VACUUM pg_catalog.pg_class, pg_catalog.pg_attribute, pg_catalog.pg_type,
+            pg_catalog.pg_depend, pg_catalog.pg_constraint, pg_catalog.pg_index, pg_catalog.pg_attrdef,
+            pg_catalog.pg_namespace, pg_catalog.pg_enum, pg_catalog.pg_description,
+            pg_catalog.pg_sequence, pg_catalog.pg_shdepend"
+        local t0 t1
+        t0=$(ms_now)
+        psql -X -q -d "$1" -c "$2" >/dev/null
+        t1=$(ms_now)
+        if [ -z "$best" ] || [ $((t1 - t0)) -lt "$best" ]; then best=$((t1 - t0)); fi
+    done
+    echo "$best"
+}
+
+echo
+printf '%8s %12s %12s %12s %14s\n' tables plain_ddl diff check diff/plain
+for t in 50 200; do
+    ddl=$(desired_sql "$t")
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_auto" -c "CREATE DATABASE bench_auto"
+    psql -X -q -v ON_ERROR_STOP=1 -d bench_auto -c "CREATE EXTENSION migrate_ext"
+    plain=$(time_vacuumed bench_auto "BEGIN; $ddl ROLLBACK;")
+    quoted="\$ddl\$$ddl\$ddl\$"
+    diff=$(time_vacuumed bench_auto "SELECT migrate.diff($quoted)")
+    psql -X -q -v ON_ERROR_STOP=1 -d bench_auto -c "SELECT migrate.autogenerate('bench', $quoted)" -c "SELECT migrate.upgrade('head')" >/dev/null
+    check=$(time_vacuumed bench_auto "SELECT migrate.check($quoted)")
+    printf '%8s %9s ms %9s ms %9s ms %13s\n' "$t" "$plain" "$diff" "$check" \
+        "$(python3 -c "print(f'{$diff / max($plain, 1):.2f}')")"
+done
