@@ -10,7 +10,7 @@
 use crate::ops::{is_serial, Column, ConstraintKind, Identity, Op, References, ServerDefault};
 use crate::quote::{ident, literal, qualified};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Model {
@@ -144,8 +144,15 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
     }
 
     let empty = Table::default();
+    // constraints pushed already, and tables whose primary key, unique
+    // constraints or unique indexes go or change: the foreign keys that
+    // reference them must be dropped first and added back after
+    let mut handled: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut rekeyed: BTreeSet<String> = BTreeSet::new();
     for (tname, t) in &to.tables {
         let old = from.tables.get(tname);
+        // columns dropped and added again: what mentions them goes with them
+        let mut recreated: Vec<&str> = Vec::new();
         let table = qualified(Some(schema), tname);
         match old {
             None => {
@@ -177,18 +184,20 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
                             table: tname.clone(),
                             column: op_column(c),
                         }),
-                        // a generation expression cannot be changed in place
+                        // a generation expression cannot be changed in place:
+                        // drop and add, once what mentions it is dropped
                         Some(o) if o.generated != c.generated => {
-                            drop_columns.push(Op::DropColumn {
+                            alter_columns.push(Op::DropColumn {
                                 schema: sc(),
                                 table: tname.clone(),
                                 column: o.name.clone(),
                             });
-                            add_columns.push(Op::AddColumn {
+                            alter_columns.push(Op::AddColumn {
                                 schema: sc(),
                                 table: tname.clone(),
                                 column: op_column(c),
                             });
+                            recreated.push(&c.name);
                         }
                         Some(o) if o != c => alter_columns.extend(alter(schema, tname, o, c)),
                         Some(_) => {}
@@ -214,15 +223,21 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
                 t.comment.as_deref().map(literal).unwrap_or("NULL".into())
             )));
         }
+        let touched = |text: String| recreated.iter().any(|c| text.contains(c));
         for (cname, k) in &t.constraints {
-            if old.constraints.get(cname) == Some(k) {
+            let json = || serde_json::to_string(k).unwrap_or_default();
+            if old.constraints.get(cname) == Some(k) && !touched(json()) {
                 continue;
             }
+            handled.insert((tname.clone(), cname.clone()));
             if let Some(prev) = old.constraints.get(cname) {
                 let drop = drop_constraint(schema, tname, cname);
                 if prev.kind == ConstraintKind::ForeignKey {
                     drop_fks.push(drop)
                 } else {
+                    if prev.kind != ConstraintKind::Check {
+                        rekeyed.insert(tname.clone());
+                    }
                     drop_other.push(drop)
                 }
             }
@@ -234,10 +249,14 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
             }
         }
         for (iname, i) in &t.indexes {
-            if old.indexes.get(iname) == Some(i) {
+            let json = || serde_json::to_string(i).unwrap_or_default();
+            if old.indexes.get(iname) == Some(i) && !touched(json()) {
                 continue;
             }
-            if old.indexes.contains_key(iname) {
+            if let Some(prev) = old.indexes.get(iname) {
+                if prev.unique {
+                    rekeyed.insert(tname.clone());
+                }
                 drop_other.push(Op::DropIndex {
                     schema: sc(),
                     name: iname.clone(),
@@ -255,12 +274,22 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
                 if k.kind == ConstraintKind::ForeignKey {
                     drop_fks.push(drop_constraint(schema, tname, cname));
                 } else if !gone {
+                    if k.kind != ConstraintKind::Check {
+                        rekeyed.insert(tname.clone());
+                    }
                     drop_other.push(drop_constraint(schema, tname, cname));
                 }
             }
         }
         if !gone {
-            for iname in old.indexes.keys().filter(|i| !new.indexes.contains_key(*i)) {
+            for (iname, i) in old
+                .indexes
+                .iter()
+                .filter(|(i, _)| !new.indexes.contains_key(*i))
+            {
+                if i.unique {
+                    rekeyed.insert(tname.clone());
+                }
                 drop_other.push(Op::DropIndex {
                     schema: sc(),
                     name: iname.clone(),
@@ -271,6 +300,25 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
                 schema: sc(),
                 name: tname.clone(),
             });
+        }
+    }
+
+    // foreign keys that stay but reference a key that goes or changes
+    for (tname, t) in &to.tables {
+        let Some(old) = from.tables.get(tname) else {
+            continue;
+        };
+        for (cname, k) in &t.constraints {
+            let referenced = k.references.as_ref().is_some_and(|r| {
+                r.schema.as_deref().is_none_or(|s| s == schema) && rekeyed.contains(&r.table)
+            });
+            if referenced
+                && old.constraints.contains_key(cname)
+                && !handled.contains(&(tname.clone(), cname.clone()))
+            {
+                drop_fks.push(drop_constraint(schema, tname, cname));
+                add_fks.push(add_constraint(schema, tname, cname, k));
+            }
         }
     }
 
@@ -369,10 +417,29 @@ fn enum_change(schema: &str, name: &str, old: &[String], new: &[String]) -> (Vec
         values: new.to_vec(),
     };
     if old.iter().all(|v| new.contains(v)) {
-        (vec![set], vec![])
-    } else {
-        (vec![], vec![set])
+        return (vec![set], vec![]);
     }
+    // values go (late, after the columns that held them) and others come:
+    // the new ones are added early, for the columns that use them
+    let mut now = old.to_vec();
+    let mut adds = Vec::new();
+    for (i, v) in new.iter().enumerate().filter(|(_, v)| !old.contains(v)) {
+        let after = new[..i].iter().rev().find(|p| now.contains(p)).cloned();
+        let at = after
+            .as_ref()
+            .and_then(|a| now.iter().position(|x| x == a))
+            .map_or(0, |p| p + 1);
+        adds.push(Op::AddEnumValue {
+            schema: sc(),
+            name: name.to_string(),
+            value: v.clone(),
+            before: after.is_none().then(|| now[0].clone()),
+            after,
+            if_not_exists: false,
+        });
+        now.insert(at, v.clone());
+    }
+    (adds, vec![set])
 }
 
 /// Whether `small` appears in `big` in the same order.
@@ -523,6 +590,9 @@ fn alter(schema: &str, table: &str, old: &ModelColumn, new: &ModelColumn) -> Vec
             tbl = qualified(Some(schema), table),
         ))
     };
+    if is_serial(&old.type_name) && is_serial(&new.type_name) && old_base != new_base {
+        ops.push(execute(format!("ALTER SEQUENCE {sequence} AS {new_base}")));
+    }
     if to_serial {
         ops.push(start_past(format!(
             "{}::pg_catalog.regclass",

@@ -125,6 +125,15 @@ SELECT * FROM roundtrip('generated_column',
 $$CREATE TABLE t (price numeric, qty int)$$,
 $$CREATE TABLE t (price numeric, qty int, total numeric GENERATED ALWAYS AS (price * qty) STORED)$$);
 
+SELECT * FROM roundtrip('generated_expression_changed',
+$$CREATE TABLE t (p numeric, q int, total numeric GENERATED ALWAYS AS (p * q) STORED);
+  CREATE INDEX t_total ON t (total)$$,
+$$CREATE TABLE t (p numeric, q int, total numeric GENERATED ALWAYS AS (p * q * 2) STORED);
+  CREATE INDEX t_total ON t (total)$$);
+SELECT * FROM roundtrip('serial_becomes_bigserial',
+$$CREATE TABLE t (id serial PRIMARY KEY)$$,
+$$CREATE TABLE t (id bigserial PRIMARY KEY)$$);
+
 -- enums
 SELECT * FROM roundtrip('enum_add_value',
 $$CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TABLE t (m mood)$$,
@@ -142,6 +151,9 @@ SELECT * FROM roundtrip('enum_new_value_used_at_once',
 $$CREATE TYPE status AS ENUM ('new', 'done'); CREATE TABLE job (s status)$$,
 $$CREATE TYPE status AS ENUM ('new', 'running', 'done');
   CREATE TABLE job (s status DEFAULT 'running' CHECK (s <> 'new'))$$);
+SELECT * FROM roundtrip('enum_value_replaced_and_used',
+$$CREATE TYPE status AS ENUM ('pending', 'done'); CREATE TABLE job (s status DEFAULT 'pending')$$,
+$$CREATE TYPE status AS ENUM ('queued', 'done'); CREATE TABLE job (s status DEFAULT 'queued')$$);
 SELECT * FROM roundtrip('drop_enum_with_its_column',
 $$CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TABLE t (id int, m mood)$$,
 $$CREATE TABLE t (id int)$$);
@@ -183,6 +195,16 @@ SELECT * FROM roundtrip('drop_referenced_table',
 $$CREATE TABLE account (id bigint PRIMARY KEY);
   CREATE TABLE payment (account_id bigint REFERENCES account)$$,
 $$CREATE TABLE payment (account_id bigint)$$);
+SELECT * FROM roundtrip('referenced_key_renamed',
+$$CREATE TABLE account (id int CONSTRAINT pk_account PRIMARY KEY);
+  CREATE TABLE payment (account_id int REFERENCES account)$$,
+$$CREATE TABLE account (id int PRIMARY KEY);
+  CREATE TABLE payment (account_id int REFERENCES account)$$);
+SELECT * FROM roundtrip('referenced_unique_index_changed',
+$$CREATE TABLE code (c text, v int); CREATE UNIQUE INDEX code_c ON code (c);
+  CREATE TABLE use (c text REFERENCES code (c))$$,
+$$CREATE TABLE code (c text, v int); CREATE UNIQUE INDEX code_c ON code (c) INCLUDE (v);
+  CREATE TABLE use (c text REFERENCES code (c))$$);
 SELECT * FROM roundtrip('self_reference', '',
 $$CREATE TABLE node (id int PRIMARY KEY, parent int REFERENCES node)$$);
 SELECT * FROM roundtrip('unique_nulls_not_distinct',
