@@ -578,6 +578,14 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                  SELECT {} FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class r ON r.oid = k.conrelid \
                   WHERE {tables} AND k.contype NOT IN ('p', 'u', 'c', 'f') \
                  UNION ALL \
+                 SELECT 'inheritance of ' || {} FROM pg_catalog.pg_class r WHERE {tables} \
+                    AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = r.oid) \
+                 UNION ALL \
+                 SELECT 'unlogged ' || {} FROM pg_catalog.pg_class r WHERE {tables} AND r.relpersistence = 'u' \
+                 UNION ALL \
+                 SELECT 'row level security of ' || {} FROM pg_catalog.pg_class r WHERE {tables} \
+                    AND (r.relrowsecurity OR r.relforcerowsecurity) \
+                 UNION ALL \
                  SELECT 'collation ' || pg_catalog.quote_ident(co.collname::text) || ' of ' || {} \
                    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class r ON r.oid = a.attrelid \
                    JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
@@ -595,6 +603,9 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                 describe("pg_rewrite", "w.oid", "0"),
                 describe("pg_policy", "y.oid", "0"),
                 describe("pg_constraint", "k.oid", "0"),
+                describe("pg_class", "r.oid", "0"),
+                describe("pg_class", "r.oid", "0"),
+                describe("pg_class", "r.oid", "0"),
                 describe("pg_class", "r.oid", "a.attnum"),
             ),
             None,

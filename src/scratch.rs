@@ -99,6 +99,17 @@ unsafe fn statement(sql: &str, number: usize, raw: &pg_sys::RawStmt) -> Statemen
     let text = whole[start..].trim_end().to_string();
     let line = sql[..from + start].matches('\n').count() + 1;
     let node = raw.stmt;
+    if node.is_null() {
+        return Statement {
+            number,
+            line,
+            text,
+            command: String::from("(empty)"),
+            names: vec![],
+            temporary: false,
+            concurrent: false,
+        };
+    }
     let mut command = CStr::from_ptr(pg_sys::GetCommandTagName(pg_sys::CreateCommandTag(node)))
         .to_string_lossy()
         .into_owned();
@@ -154,15 +165,39 @@ unsafe fn statement(sql: &str, number: usize, raw: &pg_sys::RawStmt) -> Statemen
         }
         // moving an object to another schema describes no schema
         T::T_AlterObjectSchemaStmt => command.push_str(" SET SCHEMA"),
+        T::T_DefineStmt => names.push(name_list((*node.cast::<pg_sys::DefineStmt>()).defnames)),
+        // ALTER TABLE ALL IN TABLESPACE reaches every table of the role
+        T::T_AlterTableMoveAllStmt => command.push_str(" ALL IN TABLESPACE"),
         T::T_CommentStmt => {
             let s = &*node.cast::<pg_sys::CommentStmt>();
-            if !s.object.is_null() && (*s.object).type_ == T::T_List {
-                let mut n = name_list(s.object.cast());
-                // COMMENT ON COLUMN t.c: the table's name is all but the last
-                if s.objtype == pg_sys::ObjectType::OBJECT_COLUMN {
-                    n.pop();
+            let object = s.object;
+            if !object.is_null() {
+                match (*object).type_ {
+                    T::T_List => {
+                        let mut n = name_list(object.cast());
+                        // COMMENT ON COLUMN t.c, ON CONSTRAINT c ON t...:
+                        // the table's name is all but the last
+                        use pg_sys::ObjectType as O;
+                        if matches!(
+                            s.objtype,
+                            O::OBJECT_COLUMN
+                                | O::OBJECT_TABCONSTRAINT
+                                | O::OBJECT_TRIGGER
+                                | O::OBJECT_RULE
+                                | O::OBJECT_POLICY
+                        ) {
+                            n.pop();
+                        }
+                        names.push(n);
+                    }
+                    T::T_TypeName => {
+                        names.push(name_list((*object.cast::<pg_sys::TypeName>()).names))
+                    }
+                    T::T_ObjectWithArgs => names.push(name_list(
+                        (*object.cast::<pg_sys::ObjectWithArgs>()).objname,
+                    )),
+                    _ => {}
                 }
-                names.push(n);
             }
         }
         _ => {}
@@ -231,6 +266,7 @@ fn rolled_back<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 /// it holds extension objects (citext, ...), which stay reachable.
 fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
     let mut aside = String::new();
+    let mut reach_aside = false;
     let mut printed = String::new();
     guarded(&format!("preparing a scratch schema named \"{schema}\""), || {
         spi(Spi::connect_mut(|c| {
@@ -270,6 +306,10 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
                 path.push_str(", ");
                 path.push_str(more);
             }
+            // temporary tables last, so that none stands in for a table of
+            // the desired schema
+            path.push_str(", pg_temp");
+            reach_aside = extensions;
             c.update(
                 "SELECT pg_catalog.set_config('search_path', $1, true)",
                 None,
@@ -292,6 +332,9 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
             }))
         })?;
     }
+    if reach_aside {
+        only_extension_objects_used(schema, &aside)?;
+    }
     // extension objects of the live schema were reached under its
     // temporary name; give them back their own
     Ok(crate::model::rename_schema(
@@ -300,4 +343,44 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
         schema,
         &printed,
     ))
+}
+
+/// With the live schema on the search_path (for its extension objects),
+/// the desired schema must still define what it uses: refuse any other
+/// object of the live schema that the scratch schema now depends on.
+fn only_extension_objects_used(schema: &str, aside: &str) -> Result<()> {
+    let used: Option<Vec<Option<String>>> = spi(Spi::get_one_with_args(
+        "SELECT pg_catalog.array_agg(DISTINCT pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0)) \
+           FROM pg_catalog.pg_depend d \
+          WHERE d.deptype = 'n' \
+            AND d.refclassid IN ('pg_catalog.pg_class'::pg_catalog.regclass, \
+                                 'pg_catalog.pg_type'::pg_catalog.regclass, \
+                                 'pg_catalog.pg_proc'::pg_catalog.regclass) \
+            AND (pg_catalog.pg_identify_object(d.refclassid, d.refobjid, 0)).schema = $1 \
+            AND (pg_catalog.pg_identify_object(d.classid, d.objid, 0)).schema = $2 \
+            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x \
+                             WHERE x.deptype = 'e' AND x.classid = d.refclassid \
+                               AND (x.objid = d.refobjid \
+                                    OR x.objid = (SELECT t.typelem FROM pg_catalog.pg_type t \
+                                                   WHERE d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass \
+                                                     AND t.oid = d.refobjid)))",
+        &[aside.into(), schema.into()],
+    ))?;
+    let used: Vec<String> = used
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .map(|o| o.replace(&format!("{aside}."), &format!("{schema}.")))
+        .collect();
+    if used.is_empty() {
+        return Ok(());
+    }
+    Err(MigrateError::new(
+        crate::error::code::UNKNOWN,
+        format!(
+            "the desired schema uses objects it does not define: {}",
+            used.join(", ")
+        ),
+    )
+    .with_hint("A desired schema describes the whole schema: define every type and table it uses."))
 }

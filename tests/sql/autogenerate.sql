@@ -157,6 +157,20 @@ SELECT jsonb_pretty(migrate.diff($$
     CREATE TABLE person (id int PRIMARY KEY, email citext NOT NULL UNIQUE);
 $$, 'people'));
 
+-- ... but still not the schema's own objects: the desired schema must
+-- define what it uses
+CREATE TYPE people.mood AS ENUM ('ok');
+SELECT migrate.diff('CREATE TABLE person (id int PRIMARY KEY, m mood)', 'people');
+DROP TYPE people.mood;
+
+-- more objects the differ does not compare, each named
+CREATE TABLE people.parent (id int);
+CREATE TABLE people.child (extra int) INHERITS (people.parent);
+CREATE UNLOGGED TABLE people.cache (k text);
+ALTER TABLE people.parent ENABLE ROW LEVEL SECURITY;
+SELECT jsonb_array_elements_text(migrate.model('people')->'other') AS other;
+DROP TABLE people.child, people.parent, people.cache;
+
 -- evaluating a desired schema leaves no trace: no scratch schema, the
 -- search_path as it was, and it works inside a transaction and inside an
 -- exception block

@@ -57,8 +57,17 @@ SELECT s AS statement, sqlstate(format('SELECT migrate.diff(%L)', s))
     'CREATE TABLE t (id int); COMMENT ON TABLE other.x IS ''no''',
     'CREATE TABLE t (id int); ALTER TABLE other.x RENAME TO y',
     'CREATE TEMP TABLE t (id int)',
-    'CREATE TABLE t (id int); CREATE INDEX CONCURRENTLY t_id ON t (id)'
+    'CREATE TABLE t (id int); CREATE INDEX CONCURRENTLY t_id ON t (id)',
+    'CREATE TYPE other.shell',
+    'CREATE TABLE t (id int); COMMENT ON TYPE other.mood IS ''no''',
+    'ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE pg_default'
   ]) AS s;
+-- comments on constraints and columns name their table, not a schema
+SELECT jsonb_array_length(migrate.diff($$
+    CREATE TABLE t (id int PRIMARY KEY, n int);
+    COMMENT ON CONSTRAINT t_pkey ON t IS 'the key';
+    COMMENT ON COLUMN t.n IS 'a number';
+$$)) AS ops;
 -- the schema being described may be named
 SELECT jsonb_array_length(migrate.diff('CREATE TABLE public.t (id int PRIMARY KEY, n int)')) AS ops;
 
