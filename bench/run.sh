@@ -98,9 +98,10 @@ SELECT 'm', ARRAY['r$n'] || ARRAY(SELECT 's' || k FROM generate_series(1, $n / 5
 SQL
 }
 
-time_sql() { # db sql -> best of 5, ms
+time_sql() { # db sql [prep] -> best of 5, ms; prep (untimed) runs before each try
     local best=""
     for _ in 1 2 3 4 5; do
+        if [ -n "${3:-}" ]; then psql -X -q -d "$1" -c "$3"; fi
         local t0 t1
         t0=$(ms_now)
         psql -X -q -d "$1" -c "$2" >/dev/null
@@ -151,21 +152,10 @@ PY
 # Every timed DDL run is rolled back, leaving dead catalog rows; with
 # autovacuum off they pile up and slow every later run, so the catalogs
 # are vacuumed (untimed) before each repetition.
-time_vacuumed() { # db sql -> best of 5, ms
-    local best=""
-    for _ in 1 2 3 4 5; do
-        psql -X -q -d "$1" -c "VACUUM pg_catalog.pg_class, pg_catalog.pg_attribute, pg_catalog.pg_type,
-            pg_catalog.pg_depend, pg_catalog.pg_constraint, pg_catalog.pg_index, pg_catalog.pg_attrdef,
-            pg_catalog.pg_namespace, pg_catalog.pg_enum, pg_catalog.pg_description,
-            pg_catalog.pg_sequence, pg_catalog.pg_shdepend"
-        local t0 t1
-        t0=$(ms_now)
-        psql -X -q -d "$1" -c "$2" >/dev/null
-        t1=$(ms_now)
-        if [ -z "$best" ] || [ $((t1 - t0)) -lt "$best" ]; then best=$((t1 - t0)); fi
-    done
-    echo "$best"
-}
+VACUUM_CATALOGS="VACUUM pg_catalog.pg_class, pg_catalog.pg_attribute, pg_catalog.pg_type,
+    pg_catalog.pg_depend, pg_catalog.pg_constraint, pg_catalog.pg_index, pg_catalog.pg_attrdef,
+    pg_catalog.pg_namespace, pg_catalog.pg_enum, pg_catalog.pg_description,
+    pg_catalog.pg_sequence, pg_catalog.pg_shdepend"
 
 echo
 printf '%8s %12s %12s %12s %14s\n' tables plain_ddl diff check diff/plain
@@ -173,11 +163,11 @@ for t in 50 200; do
     ddl=$(desired_sql "$t")
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_auto" -c "CREATE DATABASE bench_auto"
     psql -X -q -v ON_ERROR_STOP=1 -d bench_auto -c "CREATE EXTENSION migrate_ext"
-    plain=$(time_vacuumed bench_auto "BEGIN; $ddl ROLLBACK;")
+    plain=$(time_sql bench_auto "BEGIN; $ddl ROLLBACK;" "$VACUUM_CATALOGS")
     quoted="\$ddl\$$ddl\$ddl\$"
-    diff=$(time_vacuumed bench_auto "SELECT migrate.diff($quoted)")
+    diff=$(time_sql bench_auto "SELECT migrate.diff($quoted)" "$VACUUM_CATALOGS")
     psql -X -q -v ON_ERROR_STOP=1 -d bench_auto -c "SELECT migrate.autogenerate('bench', $quoted)" -c "SELECT migrate.upgrade('head')" >/dev/null
-    check=$(time_vacuumed bench_auto "SELECT migrate.check($quoted)")
+    check=$(time_sql bench_auto "SELECT migrate.check($quoted)" "$VACUUM_CATALOGS")
     printf '%8s %9s ms %9s ms %9s ms %13s\n' "$t" "$plain" "$diff" "$check" \
         "$(python3 -c "print(f'{$diff / max($plain, 1):.2f}')")"
 done

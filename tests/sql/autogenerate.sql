@@ -17,31 +17,25 @@ SELECT snapshot() AS start \gset
 -- migrate.diff: the ops alone, nothing stored. The type comes before the
 -- column that uses it; names are schema-qualified so that the ops run
 -- whatever the search_path.
-SELECT jsonb_pretty(migrate.diff($$
+-- the desired schema of the guide's example, kept in a psql variable
+SELECT $$
     CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
     CREATE TABLE my_table (
         id integer PRIMARY KEY,
         my_enum_column my_enum_type NOT NULL DEFAULT 'option1'
     );
-$$));
+$$ AS guide \gset
+SELECT jsonb_pretty(migrate.diff(:'guide'));
 SELECT count(*) AS stored FROM migrate.revisions;
 
 -- migrate.check: silent when the schema matches ...
 SELECT migrate.check('CREATE TABLE my_table (id integer PRIMARY KEY)');
 -- ... and an error listing the differences when it does not
-SELECT migrate.check($$
-    CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
-    CREATE TABLE my_table (id integer PRIMARY KEY,
-                           my_enum_column my_enum_type NOT NULL DEFAULT 'option1');
-$$);
+SELECT migrate.check(:'guide');
 
 -- migrate.autogenerate stores the revision: upgrade and downgrade (the id
 -- is optional; one is made up when it is left out)
-SELECT migrate.autogenerate('add my_enum_column', $$
-    CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
-    CREATE TABLE my_table (id integer PRIMARY KEY,
-                           my_enum_column my_enum_type NOT NULL DEFAULT 'option1');
-$$, id => 'ag1') AS rev1 \gset
+SELECT migrate.autogenerate('add my_enum_column', :'guide', id => 'ag1') AS rev1 \gset
 SELECT message, down_revision, applied FROM migrate.history();
 -- show marks the ops that lose data as destructive
 SELECT o->>'op' AS op, o->>'destructive' AS destructive
@@ -52,17 +46,9 @@ SELECT jsonb_array_elements_text(migrate.show(:'rev1')->'upgrade_sql') AS upgrad
 SELECT snapshot() = :'start' AS unchanged;
 SELECT migrate.upgrade('head');
 \d my_table
-SELECT migrate.check($$
-    CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
-    CREATE TABLE my_table (id integer PRIMARY KEY,
-                           my_enum_column my_enum_type NOT NULL DEFAULT 'option1');
-$$);
+SELECT migrate.check(:'guide');
 -- nothing differs any more: NULL, and nothing is stored
-SELECT migrate.autogenerate('again', $$
-    CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
-    CREATE TABLE my_table (id integer PRIMARY KEY,
-                           my_enum_column my_enum_type NOT NULL DEFAULT 'option1');
-$$) IS NULL AS nothing_to_do;
+SELECT migrate.autogenerate('again', :'guide') IS NULL AS nothing_to_do;
 SELECT count(*) AS stored FROM migrate.revisions;
 
 -- a rename cannot be told from drop + add: both are generated, and the
