@@ -70,7 +70,25 @@ pub fn autogenerate(
 ) -> Result<Option<String>> {
     store::lock()?;
     let graph = store::load_graph()?;
-    let mut current = graph.current(&store::versions()?)?;
+    let versions = store::versions()?;
+    // A bootstrap script run by several sessions at once: the first stored
+    // this id and has not applied it yet; the same ops again are a no-op.
+    if let Some(id) = id.filter(|id| graph.get(id).is_some()) {
+        let applied = graph.closure(&graph.current(&versions)?);
+        let stored = graph.get(id).is_some_and(|i| !applied[i]);
+        if let (true, Some(r)) = (stored, store::load_revision(id)?) {
+            let d = difference(desired, schema)?;
+            let same = |text: Option<&str>, ops: &[Op]| {
+                text.and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                    == Some(ops::to_json(ops))
+            };
+            if same(Some(&r.upgrade), &d.upgrade) && same(r.downgrade.as_deref(), &d.downgrade) {
+                notice!("revision {id} is already stored with the same operations; nothing to do");
+                return Ok(Some(id.to_string()));
+            }
+        }
+    }
+    let mut current = graph.current(&versions)?;
     let mut heads = graph.heads();
     current.sort_unstable();
     heads.sort_unstable();

@@ -2,6 +2,7 @@
 # Several real sessions run the same bootstrap script at once: store the
 # revisions (ON CONFLICT DO NOTHING) and SELECT migrate.upgrade('head').
 # Every session must succeed and every revision must run exactly once.
+# Then the same with migrate.autogenerate(..., id => 'boot').
 # Uses the cluster in PGHOST/PGPORT.
 set -euo pipefail
 SESSIONS=${SESSIONS:-8}
@@ -47,6 +48,35 @@ rm -f "$script" "$script".*
 echo "sessions failed: $errors; steps run: $runs (distinct $distinct); version: $version; tables: $tables"
 [ "$errors" -eq 0 ] && [ "$runs" -eq "$REVISIONS" ] && [ "$distinct" -eq "$REVISIONS" ] \
     && [ "$version" = "r$REVISIONS" ] && [ "$tables" -eq "$REVISIONS" ] || exit 1
+
+# The same sessions run a bootstrap script that autogenerates a revision
+# with a fixed id and upgrades: one revision is stored and runs once.
+auto=$(mktemp)
+cat >"$auto" <<'SQL'
+SELECT migrate.autogenerate('bootstrap', $ddl$
+    CREATE TYPE state AS ENUM ('new', 'done');
+    CREATE TABLE job (id serial PRIMARY KEY, state state NOT NULL DEFAULT 'new');
+$ddl$, id => 'boot');
+SELECT migrate.upgrade('head');
+SQL
+pids=()
+for s in $(seq 1 "$SESSIONS"); do
+    psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$auto" >"$auto.$s.out" 2>&1 &
+    pids+=($!)
+done
+errors=0
+for s in $(seq 1 "$SESSIONS"); do
+    if ! wait "${pids[$((s - 1))]}"; then
+        errors=$((errors + 1))
+        echo "autogenerate session $s failed:"; cat "$auto.$s.out"
+    fi
+done
+stored=$(psql -X -At -d "$DB" -c "SELECT count(*) FROM migrate.revisions WHERE message = 'bootstrap'")
+boot_runs=$(psql -X -At -d "$DB" -c "SELECT count(*) FROM migrate.log WHERE revision = 'boot'")
+version=$(psql -X -At -d "$DB" -c "SELECT string_agg(version_num, ',') FROM migrate.version")
+rm -f "$auto" "$auto".*
+echo "autogenerate: sessions failed: $errors; revisions stored: $stored; runs: $boot_runs; version: $version"
+[ "$errors" -eq 0 ] && [ "$stored" -eq 1 ] && [ "$boot_runs" -eq 1 ] && [ "$version" = "boot" ] || exit 1
 
 # A REPEATABLE READ transaction whose snapshot predates another session's
 # run must not run the same revisions again: it fails with 40001 instead.
