@@ -912,7 +912,147 @@ mod tests {
         assert_eq!((kinds(&early), late.len()), (vec!["set_enum_values"], 0));
     }
 
+    /// A small random schema: enums e0..e2, tables t0..t3 whose columns
+    /// use integers or the enums, and foreign keys to earlier tables.
+    fn arb_model() -> impl proptest::strategy::Strategy<Value = Model> {
+        use proptest::prelude::*;
+        let enums = proptest::collection::btree_map(
+            "e[0-2]",
+            proptest::collection::btree_set("[a-d]", 1..4),
+            0..3,
+        );
+        let tables = proptest::collection::btree_map(
+            "t[0-3]",
+            (
+                proptest::collection::btree_map(
+                    "c[0-3]",
+                    prop_oneof![Just(None), "e[0-2]".prop_map(Some)],
+                    1..4,
+                ),
+                proptest::option::of("t[0-3]"),
+            ),
+            0..4,
+        );
+        (enums, tables).prop_map(|(enums, tables)| {
+            let mut m = Model::default();
+            for (name, values) in enums {
+                m.enums.insert(name, values.into_iter().collect());
+            }
+            let names: Vec<String> = tables.keys().cloned().collect();
+            for (tname, (columns, fk)) in tables {
+                let mut t = Table::default();
+                t.columns.push(col("id", "integer"));
+                for (cname, ty) in columns {
+                    let ty = ty
+                        .filter(|e| m.enums.contains_key(e))
+                        .map_or("integer".into(), |e| format!("s.{e}"));
+                    t.columns.push(col(&cname, &ty));
+                }
+                t.constraints.insert(
+                    format!("{tname}_pkey"),
+                    Constraint {
+                        kind: ConstraintKind::PrimaryKey,
+                        columns: vec!["id".into()],
+                        expression: None,
+                        references: None,
+                        on_delete: None,
+                        on_update: None,
+                        deferrable: false,
+                        initially_deferred: false,
+                        definition: None,
+                    },
+                );
+                if let Some(target) = fk.filter(|f| names.contains(f)) {
+                    t.constraints.insert(
+                        format!("{tname}_fk"),
+                        Constraint {
+                            kind: ConstraintKind::ForeignKey,
+                            columns: vec!["id".into()],
+                            expression: None,
+                            references: Some(References {
+                                schema: Some("s".into()),
+                                table: target,
+                                columns: vec!["id".into()],
+                            }),
+                            on_delete: None,
+                            on_update: None,
+                            deferrable: false,
+                            initially_deferred: false,
+                            definition: None,
+                        },
+                    );
+                }
+                m.tables.insert(tname, t);
+            }
+            m
+        })
+    }
+
+    /// Where in `ops` the first op matching `f` is.
+    fn first(ops: &[Op], f: impl Fn(&Op) -> bool) -> Option<usize> {
+        ops.iter().position(f)
+    }
+
+    /// Whether `op` uses enum `e` as a column type.
+    fn uses_enum(op: &Op, e: &str) -> bool {
+        let ty = format!("s.{e}");
+        match op {
+            Op::CreateTable { columns, .. } => columns.iter().any(|c| c.type_name == ty),
+            Op::AddColumn { column, .. } => column.type_name == ty,
+            Op::AlterColumn { type_name, .. } => type_name.as_deref() == Some(ty.as_str()),
+            _ => false,
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn diffs_run_in_an_order_that_works(a in arb_model(), b in arb_model()) {
+            proptest::prop_assert!(diff(&a, &a, "s").is_empty());
+            for (from, to) in [(&a, &b), (&b, &a)] {
+                let ops = diff(from, to, "s");
+                for e in to.enums.keys().filter(|e| !from.enums.contains_key(*e)) {
+                    // a new enum is created before any column uses it
+                    let created = first(&ops, |o| matches!(o, Op::CreateEnum { name, .. } if name == e));
+                    let used = first(&ops, |o| uses_enum(o, e));
+                    proptest::prop_assert!(created.is_some());
+                    if let Some(u) = used {
+                        proptest::prop_assert!(created < Some(u));
+                    }
+                }
+                for e in from.enums.keys().filter(|e| !to.enums.contains_key(*e)) {
+                    // an enum is dropped after every column and table that goes
+                    let dropped = first(&ops, |o| matches!(o, Op::DropEnum { name, .. } if name == e));
+                    let last_drop = ops.iter().rposition(|o| matches!(o, Op::DropColumn { .. } | Op::DropTable { .. }));
+                    proptest::prop_assert!(dropped.is_some());
+                    if let Some(l) = last_drop {
+                        proptest::prop_assert!(dropped > Some(l));
+                    }
+                }
+                for (i, op) in ops.iter().enumerate() {
+                    if let Op::AddConstraint { references: Some(r), .. } = op {
+                        // a foreign key comes after the table it references
+                        let created = first(&ops, |o| matches!(o, Op::CreateTable { name, .. } if *name == r.table));
+                        if let Some(c) = created {
+                            proptest::prop_assert!(c < i);
+                        }
+                    }
+                    if let Op::DropTable { name, .. } = op {
+                        // ... and goes before it
+                        for (j, o) in ops.iter().enumerate() {
+                            if let Op::DropConstraint { table, name: k, .. } = o {
+                                let refers = from.tables.get(table).and_then(|t| t.constraints.get(k))
+                                    .and_then(|c| c.references.as_ref())
+                                    .is_some_and(|r| r.table == *name);
+                                if refers {
+                                    proptest::prop_assert!(j < i);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
         #[test]
         fn enum_ops_reach_the_new_values(
             old in proptest::collection::btree_set("[a-e]", 1..5),
