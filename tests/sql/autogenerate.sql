@@ -157,6 +157,23 @@ ALTER TABLE people.parent ENABLE ROW LEVEL SECURITY;
 SELECT jsonb_array_elements_text(migrate.model('people')->'other') AS other;
 DROP TABLE people.child, people.parent, people.cache;
 
+-- odd names survive: a schema, types, tables, columns and values that
+-- need quotes
+CREATE SCHEMA "Odd Schema";
+SELECT $$
+  CREATE TYPE "Mood" AS ENUM ('Sad', 'it''s ok');
+  CREATE TABLE "Order Items" ("Id" serial PRIMARY KEY, "M" "Mood" DEFAULT 'it''s ok',
+                              parent int REFERENCES "Order Items");
+  CREATE INDEX "by M" ON "Order Items" ("M") WHERE "M" <> 'Sad';
+$$ AS odd \gset
+SELECT migrate.autogenerate('odd names', :'odd', 'Odd Schema', id => 'ag4');
+SELECT migrate.upgrade('head');
+\d "Odd Schema"."Order Items"
+SELECT migrate.check(:'odd', 'Odd Schema');
+SELECT migrate.downgrade('-1');
+SELECT count(*) AS tables FROM pg_tables WHERE schemaname = 'Odd Schema';
+SELECT migrate.upgrade('head');
+
 -- evaluating a desired schema leaves no trace: no scratch schema, the
 -- search_path as it was, and it works inside a transaction and inside an
 -- exception block
