@@ -71,13 +71,22 @@ pub fn autogenerate(
     store::lock()?;
     let graph = store::load_graph()?;
     let versions = store::versions()?;
+    let d = difference(desired, schema)?;
+    // Nothing to store: say so, whatever the version (the live schema is
+    // what was compared).
+    if d.upgrade.is_empty() {
+        notice!(
+            "no differences: schema \"{}\" matches the desired schema",
+            schema.unwrap_or_default()
+        );
+        return Ok(None);
+    }
+    let mut current = graph.current(&versions)?;
+    let applied = graph.closure(&current);
     // A bootstrap script run by several sessions at once: the first stored
     // this id and has not applied it yet; the same ops again are a no-op.
-    if let Some(id) = id.filter(|id| graph.get(id).is_some()) {
-        let applied = graph.closure(&graph.current(&versions)?);
-        let stored = graph.get(id).is_some_and(|i| !applied[i]);
-        if let (true, Some(r)) = (stored, store::load_revision(id)?) {
-            let d = difference(desired, schema)?;
+    if let Some(id) = id.filter(|id| graph.get(id).is_some_and(|i| !applied[i])) {
+        if let Some(r) = store::load_revision(id)? {
             let same = |text: Option<&str>, ops: &[Op]| {
                 text.and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
                     == Some(ops::to_json(ops))
@@ -88,21 +97,20 @@ pub fn autogenerate(
             }
         }
     }
-    let mut current = graph.current(&versions)?;
     let mut heads = graph.heads();
     current.sort_unstable();
     heads.sort_unstable();
+    let names = |v: &[usize]| -> String {
+        if v.is_empty() {
+            "base".into()
+        } else {
+            v.iter()
+                .map(|&i| graph.id(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
     if current != heads {
-        let names = |v: &[usize]| -> String {
-            if v.is_empty() {
-                "base".into()
-            } else {
-                v.iter()
-                    .map(|&i| graph.id(i))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        };
         return Err(MigrateError::new(
             code::NOT_AT_HEAD,
             format!(
@@ -118,23 +126,8 @@ pub fn autogenerate(
             code::SEVERAL,
             "multiple heads are present: autogenerate needs one head to build on",
         )
-        .with_detail(format!(
-            "Heads: {}",
-            heads
-                .iter()
-                .map(|&i| graph.id(i))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
+        .with_detail(format!("Heads: {}", names(&heads)))
         .with_hint("Merge the heads first (migrate.merge()), then upgrade and autogenerate."));
-    }
-    let d = difference(desired, schema)?;
-    if d.upgrade.is_empty() {
-        notice!(
-            "no differences: schema \"{}\" matches the desired schema",
-            schema.unwrap_or_default()
-        );
-        return Ok(None);
     }
     let upgrade = ops::to_json(&d.upgrade).to_string();
     let downgrade = ops::to_json(&d.downgrade).to_string();

@@ -64,6 +64,9 @@ SELECT o->>'op' AS op, coalesce(o->'column'->>'name', o->>'column') AS "column",
 
 -- like Alembic, autogenerate refuses when the database is not at head
 SELECT migrate.autogenerate('too early', 'CREATE TABLE my_table (id integer PRIMARY KEY)');
+-- (when nothing differs from the live schema there is nothing to refuse:
+-- NULL, whatever the version)
+SELECT migrate.autogenerate('same', :'guide') IS NULL AS nothing_to_do;
 SELECT migrate.upgrade('head');
 
 -- the downgrades restore the original catalog

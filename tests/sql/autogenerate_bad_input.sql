@@ -119,7 +119,7 @@ SELECT count(*) AS scratch_schemas FROM pg_namespace WHERE nspname LIKE 'migrate
 SELECT migrate.revision('one root', id => 'h1', down_revision => 'base');
 SELECT migrate.revision('another root', id => 'h2', down_revision => 'base');
 SELECT migrate.upgrade('heads');
-SELECT migrate.autogenerate('x', 'CREATE TABLE t (id int PRIMARY KEY, n int)');
+SELECT migrate.autogenerate('x', 'CREATE TABLE t (id int PRIMARY KEY, n int, m int)');
 SELECT migrate.merge(ARRAY['h1', 'h2'], 'merge', id => 'm1');
 SELECT migrate.upgrade('head');
 SELECT migrate.autogenerate('x', 'CREATE TABLE t (id int PRIMARY KEY, n int)') IS NULL AS nothing_to_do;
