@@ -586,6 +586,18 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                  SELECT 'row level security of ' || {} FROM pg_catalog.pg_class r WHERE {tables} \
                     AND (r.relrowsecurity OR r.relforcerowsecurity) \
                  UNION ALL \
+                 SELECT 'comment on ' || {} FROM pg_catalog.pg_index i \
+                   JOIN pg_catalog.pg_class r ON r.oid = i.indrelid \
+                  WHERE {tables} AND pg_catalog.obj_description(i.indexrelid, 'pg_class') IS NOT NULL \
+                 UNION ALL \
+                 SELECT 'comment on ' || {} FROM pg_catalog.pg_constraint k \
+                   JOIN pg_catalog.pg_class r ON r.oid = k.conrelid \
+                  WHERE {tables} AND pg_catalog.obj_description(k.oid, 'pg_constraint') IS NOT NULL \
+                 UNION ALL \
+                 SELECT 'comment on ' || {} FROM pg_catalog.pg_type t \
+                  WHERE t.typnamespace = {ns} AND t.typtype = 'e' AND {} \
+                    AND pg_catalog.obj_description(t.oid, 'pg_type') IS NOT NULL \
+                 UNION ALL \
                  SELECT 'collation ' || pg_catalog.quote_ident(co.collname::text) || ' of ' || {} \
                    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class r ON r.oid = a.attrelid \
                    JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
@@ -606,6 +618,10 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                 describe("pg_class", "r.oid", "0"),
                 describe("pg_class", "r.oid", "0"),
                 describe("pg_class", "r.oid", "0"),
+                describe("pg_class", "i.indexrelid", "0"),
+                describe("pg_constraint", "k.oid", "0"),
+                describe("pg_type", "t.oid", "0"),
+                own("pg_type", "t.oid"),
                 describe("pg_class", "r.oid", "a.attnum"),
             ),
             None,

@@ -157,8 +157,13 @@ CREATE TABLE people.parent (id int);
 CREATE TABLE people.child (extra int) INHERITS (people.parent);
 CREATE UNLOGGED TABLE people.cache (k text);
 ALTER TABLE people.parent ENABLE ROW LEVEL SECURITY;
+CREATE TYPE people.level AS ENUM ('low', 'high');
+COMMENT ON TYPE people.level IS 'how much';
+CREATE INDEX parent_id ON people.parent (id);
+COMMENT ON INDEX people.parent_id IS 'by id';
 SELECT jsonb_array_elements_text(migrate.model('people')->'other') AS other;
 DROP TABLE people.child, people.parent, people.cache;
+DROP TYPE people.level;
 
 -- odd names survive: a schema, types, tables, columns and values that
 -- need quotes
