@@ -96,8 +96,8 @@ unsafe fn statement(sql: &str, number: usize, raw: &pg_sys::RawStmt) -> Statemen
     };
     let whole = sql.get(from..to).unwrap_or("");
     let start = ddl::start_of(whole);
-    let text = whole[start..].trim_end().to_string();
-    let line = sql[..from + start].matches('\n').count() + 1;
+    let text = whole.get(start..).unwrap_or("").trim_end().to_string();
+    let line = sql.get(..from + start).unwrap_or("").matches('\n').count() + 1;
     let node = raw.stmt;
     if node.is_null() {
         return Statement {
