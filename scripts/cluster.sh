@@ -26,6 +26,10 @@ cluster_start() {
 
 cluster_stop() {
     local dir=$1
-    [ -f "$dir/data/postmaster.pid" ] && as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    # a pid file left by a machine that went down names no live server:
+    # nothing to stop, and pg_ctl start copes with it
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
     return 0
 }
