@@ -211,6 +211,21 @@ SELECT * FROM roundtrip('unique_nulls_not_distinct',
 $$CREATE TABLE t (code text)$$,
 $$CREATE TABLE t (code text, CONSTRAINT t_code_key UNIQUE NULLS NOT DISTINCT (code))$$);
 
+SELECT * FROM roundtrip('retype_with_index_and_check',
+$$CREATE TABLE t (name varchar(20) CONSTRAINT name_ok CHECK (name <> ''), n numeric(5,2));
+  CREATE INDEX t_name ON t (name)$$,
+$$CREATE TABLE t (name text CONSTRAINT name_ok CHECK (name <> ''), n numeric(8,3));
+  CREATE INDEX t_name ON t (name)$$);
+SELECT * FROM roundtrip('multi_column_foreign_key', '',
+$$CREATE TABLE a (x int, y int, PRIMARY KEY (x, y));
+  CREATE TABLE b (x int, y int, FOREIGN KEY (x, y) REFERENCES a MATCH FULL ON DELETE SET NULL)$$);
+SELECT * FROM roundtrip('deferrable_unique',
+$$CREATE TABLE t (code text)$$,
+$$CREATE TABLE t (code text CONSTRAINT t_code_key UNIQUE DEFERRABLE INITIALLY DEFERRED)$$);
+SELECT * FROM roundtrip('not_valid_check',
+$$CREATE TABLE t (n int)$$,
+$$CREATE TABLE t (n int); ALTER TABLE t ADD CONSTRAINT n_pos CHECK (n > 0) NOT VALID$$);
+
 -- indexes
 SELECT * FROM roundtrip('plain_index',
 $$CREATE TABLE t (a int, b int)$$,
