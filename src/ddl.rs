@@ -161,11 +161,15 @@ pub fn start_of(text: &str) -> usize {
 /// The 1-based line of `text` holding the character at PostgreSQL's
 /// 1-based cursor position (counted in characters, not bytes).
 pub fn line_at(text: &str, position: usize) -> usize {
-    text.chars()
-        .take(position.saturating_sub(1))
-        .filter(|&c| c == '\n')
-        .count()
-        + 1
+    line_and_column(text, position).0
+}
+
+/// The 1-based line and column of that character.
+pub fn line_and_column(text: &str, position: usize) -> (usize, usize) {
+    let before: Vec<char> = text.chars().take(position.saturating_sub(1)).collect();
+    let line = before.iter().filter(|&&c| c == '\n').count() + 1;
+    let column = before.iter().rev().take_while(|&&c| c != '\n').count() + 1;
+    (line, column)
 }
 
 #[cfg(test)]
@@ -239,6 +243,8 @@ mod tests {
         assert_eq!(line_at("a;\nb;\nCREATE TABEL", 11), 3);
         assert_eq!(line_at("-- é\nx", 6), 2);
         assert_eq!(line_at("x", 0), 1);
+        assert_eq!(line_and_column("ab\ncd", 5), (2, 2));
+        assert_eq!(line_and_column("abc", 3), (1, 3));
     }
 
     proptest! {

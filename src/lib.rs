@@ -8,8 +8,8 @@
 //! The shell that touches the server: [`catalog`] (PostgreSQL's catalogs),
 //! [`store`] (the extension's tables), [`author`] (writing revisions),
 //! [`run`] (running steps), [`scratch`] (a desired schema evaluated and
-//! rolled back), [`autogen`] (diff, check, autogenerate) and [`api`] (the
-//! SQL functions).
+//! rolled back), [`autogen`] (diff, check, autogenerate), [`errpos`] (where
+//! an error happened) and [`api`] (the SQL functions).
 
 pub mod api;
 pub mod author;
@@ -18,6 +18,7 @@ pub mod catalog;
 pub mod ddl;
 pub mod enums;
 pub mod error;
+pub mod errpos;
 pub mod graph;
 pub mod model;
 pub mod ops;

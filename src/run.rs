@@ -836,6 +836,14 @@ fn no_cascade_hint(op: &Op, e: MigrateError) -> MigrateError {
 /// Run one statement of an op. PostgreSQL's own errors pass through the
 /// guard unchanged; SPI's refusals become errors a user can act on.
 fn run_sql(sql: &str) -> Result<()> {
+    let (outcome, position) = crate::errpos::located(|| spi_run(sql));
+    outcome.map_err(|e| match position {
+        Some(p) => crate::errpos::at(e, sql, p, "the SQL"),
+        None => e,
+    })
+}
+
+fn spi_run(sql: &str) -> Result<()> {
     Spi::run(sql).map_err(|e| match e {
         pgrx::spi::Error::SpiError(pgrx::spi::SpiErrorCodes::Transaction) => MigrateError::new(
             PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_TERMINATION,

@@ -34,52 +34,26 @@ pub fn statements(sql: &str) -> Result<Vec<Statement>> {
     let text = CString::new(sql)
         .map_err(|_| MigrateError::invalid("desired schema contains a NUL byte"))?;
     let mut out = Vec::new();
-    // A syntax error's position is only in PostgreSQL's ErrorData; an
-    // error context callback (as PL/pgSQL uses) reads it while the error
-    // is being raised.
-    let mut position: std::ffi::c_int = 0;
-    // SAFETY: the frame lives until the stack is restored below, on
-    // success and on error alike.
-    let mut frame = unsafe {
-        pg_sys::ErrorContextCallback {
-            previous: pg_sys::error_context_stack,
-            callback: Some(remember_position),
-            arg: (&mut position as *mut std::ffi::c_int).cast(),
-        }
-    };
-    unsafe { pg_sys::error_context_stack = &mut frame };
-    let parsed = guarded("desired schema", || {
+    let (parsed, position) = crate::errpos::located(|| {
         // SAFETY: raw_parser reads a NUL-terminated string and returns a
-        // List of RawStmt allocated in the current memory context; every
-        // pointer below comes from that tree and is checked for NULL.
+        // List of RawStmt allocated in the current memory context; the
+        // pointers below come from that tree and are checked for NULL.
         unsafe {
             let list = pg_sys::raw_parser(text.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT);
             let raws = PgList::<pg_sys::RawStmt>::from_pg(list);
             for (i, raw) in raws.iter_ptr().enumerate() {
-                out.push(statement(sql, i + 1, &*raw));
+                if let Some(raw) = raw.as_ref() {
+                    out.push(statement(sql, i + 1, raw));
+                }
             }
         }
         Ok(())
     });
-    unsafe { pg_sys::error_context_stack = frame.previous };
-    parsed.map_err(|mut e| {
-        if position > 0 {
-            let line = ddl::line_at(sql, position as usize);
-            e.message =
-                e.message
-                    .replacen("desired schema", &format!("desired schema, line {line}"), 1);
-        }
-        e
+    parsed.map_err(|e| {
+        let line = position.map(|p| format!(", line {}", ddl::line_at(sql, p)));
+        e.context(&format!("desired schema{}", line.unwrap_or_default()))
     })?;
     Ok(out)
-}
-
-/// Error context callback: keep the error's cursor position.
-unsafe extern "C-unwind" fn remember_position(arg: *mut std::ffi::c_void) {
-    let position = pg_sys::geterrposition();
-    if let Some(p) = arg.cast::<std::ffi::c_int>().as_mut() {
-        *p = position;
-    }
 }
 
 /// One RawStmt as plain data.
@@ -326,10 +300,23 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
         )
     })?;
     for s in statements {
-        guarded(&s.label(), || {
+        let (ran, position) = crate::errpos::located(|| {
             spi(Spi::connect_mut(|c| {
                 c.update(&s.text, None, &[]).map(|_| ())
             }))
+        });
+        ran.map_err(|e| {
+            let e = e.context(&s.label());
+            match position {
+                // the line in the desired schema, from the line in the statement
+                Some(p) => {
+                    let mut e = e;
+                    let line = s.line + ddl::line_at(&s.text, p) - 1;
+                    e.message = format!("{} (at line {line})", e.message);
+                    e
+                }
+                None => e,
+            }
         })?;
     }
     if reach_aside {
