@@ -85,8 +85,18 @@ pub fn autogenerate(
     let applied = graph.closure(&current);
     // A bootstrap script run by several sessions at once: the first stored
     // this id and has not applied it yet; the same ops again are a no-op.
-    if let Some(id) = id.filter(|id| graph.get(id).is_some_and(|i| !applied[i])) {
-        if let Some(r) = store::load_revision(id)? {
+    if let Some((id, i)) = id.and_then(|id| graph.get(id).map(|i| (id, i))) {
+        // built on the current revisions, with the same message and ops
+        let mut parents: Vec<&str> = graph.nodes[i].parents.iter().map(String::as_str).collect();
+        let mut now: Vec<&str> = current.iter().map(|&c| graph.id(c)).collect();
+        parents.sort_unstable();
+        now.sort_unstable();
+        let stored = if !applied[i] && parents == now {
+            store::load_revision(id)?
+        } else {
+            None
+        };
+        if let Some(r) = stored.filter(|r| r.message.as_deref() == message) {
             let same = |text: Option<&str>, ops: &[Op]| {
                 text.and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
                     == Some(ops::to_json(ops))

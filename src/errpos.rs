@@ -12,19 +12,47 @@ use pgrx::prelude::*;
 use std::cell::Cell;
 
 thread_local! {
-    /// The last position seen by the callback (1-based characters; 0: none).
+    /// The position the callback last saw (1-based characters; 0: none).
     static POSITION: Cell<usize> = const { Cell::new(0) };
 }
 
-/// The error context callback: keep the cursor position, or the position
-/// inside the statement SPI ran (SPI's own callback moves it there).
-unsafe extern "C-unwind" fn remember(_arg: *mut std::ffi::c_void) {
-    let p = pg_sys::geterrposition().max(pg_sys::getinternalerrposition());
-    if let Ok(p) = usize::try_from(p) {
-        if p > 0 {
-            POSITION.with(|c| c.set(p));
+/// Whose position the callback keeps.
+pub enum Source<'a> {
+    /// Text handed to the parser directly: the error's cursor position.
+    Parsed,
+    /// A statement run through SPI, which moves the position into its own
+    /// text: kept only when that text is this statement (an error in a
+    /// function body, say, has a position in another text).
+    Ran(&'a str),
+}
+
+/// The error context callback. Every report sets the position, so the
+/// last one wins and no earlier report's position lingers.
+unsafe extern "C-unwind" fn remember(arg: *mut std::ffi::c_void) {
+    let Some(source) = arg.cast::<Source>().as_ref() else {
+        return;
+    };
+    // CopyErrorData may not run in ErrorContext, where errfinish calls us
+    let context = pg_sys::CurrentMemoryContext;
+    pg_sys::CurrentMemoryContext = pg_sys::TopMemoryContext;
+    let data = pg_sys::CopyErrorData();
+    pg_sys::CurrentMemoryContext = context;
+    let position = match (source, data.as_ref()) {
+        (Source::Parsed, Some(d)) => d.cursorpos,
+        (Source::Ran(text), Some(d)) if d.internalpos > 0 && !d.internalquery.is_null() => {
+            let query = std::ffi::CStr::from_ptr(d.internalquery);
+            if query.to_bytes() == text.as_bytes() {
+                d.internalpos
+            } else {
+                0
+            }
         }
+        _ => 0,
+    };
+    if !data.is_null() {
+        pg_sys::FreeErrorData(data);
     }
+    POSITION.with(|c| c.set(usize::try_from(position).unwrap_or(0)));
 }
 
 /// An error context frame on PostgreSQL's stack, popped when dropped, also
@@ -34,14 +62,15 @@ struct Frame {
 }
 
 impl Frame {
-    fn push() -> Frame {
+    fn push(source: &Source) -> Frame {
         // SAFETY: the frame is boxed, so its address is stable until Drop
-        // takes it off the stack again.
+        // takes it off the stack again; `source` outlives the frame (both
+        // live in `located`).
         unsafe {
             let mut frame = Box::new(pg_sys::ErrorContextCallback {
                 previous: pg_sys::error_context_stack,
                 callback: Some(remember),
-                arg: std::ptr::null_mut(),
+                arg: (source as *const Source).cast_mut().cast(),
             });
             pg_sys::error_context_stack = &mut *frame;
             Frame { frame }
@@ -57,16 +86,17 @@ impl Drop for Frame {
 }
 
 /// Run `f`; a PostgreSQL error inside comes back as an `Err`, with the
-/// 1-based character position PostgreSQL gave it, if any.
-pub fn located<T>(f: impl FnOnce() -> Result<T>) -> (Result<T>, Option<usize>) {
+/// 1-based character position PostgreSQL gave it in `source`, if any.
+pub fn located<T>(source: Source, f: impl FnOnce() -> Result<T>) -> (Result<T>, Option<usize>) {
     POSITION.with(|c| c.set(0));
-    let frame = Frame::push();
+    let frame = Frame::push(&source);
     let outcome = PgTryBuilder::new(std::panic::AssertUnwindSafe(f))
         .catch_others(|caught| Err(crate::run::from_caught(caught)))
         .execute();
     drop(frame);
     let position = POSITION.with(|c| c.replace(0));
-    (outcome, (position > 0).then_some(position))
+    let failed = outcome.is_err();
+    (outcome, (failed && position > 0).then_some(position))
 }
 
 /// `message (line 2, column 7 of the statement)`.

@@ -109,7 +109,9 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
     let mut create_types = Vec::new();
     let mut create_tables = Vec::new();
     let mut add_columns = Vec::new();
+    let mut drop_recreated = Vec::new();
     let mut alter_columns = Vec::new();
+    let mut add_recreated = Vec::new();
     let mut drop_fks = Vec::new();
     let mut drop_other = Vec::new();
     let mut add_other = Vec::new();
@@ -171,32 +173,35 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
             }
             Some(old) => {
                 for c in &t.columns {
-                    let added = !old
-                        .columns
-                        .iter()
-                        .any(|o| o.name == c.name && o.generated == c.generated);
-                    if added && c.comment.is_some() {
-                        alter_columns.push(comment_column(schema, tname, c));
-                    }
                     match old.columns.iter().find(|o| o.name == c.name) {
-                        None => add_columns.push(Op::AddColumn {
-                            schema: sc(),
-                            table: tname.clone(),
-                            column: op_column(c),
-                        }),
-                        // a generation expression cannot be changed in place:
-                        // drop and add, once what mentions it is dropped
-                        Some(o) if o.generated != c.generated => {
-                            alter_columns.push(Op::DropColumn {
-                                schema: sc(),
-                                table: tname.clone(),
-                                column: o.name.clone(),
-                            });
-                            alter_columns.push(Op::AddColumn {
+                        None => {
+                            add_columns.push(Op::AddColumn {
                                 schema: sc(),
                                 table: tname.clone(),
                                 column: op_column(c),
                             });
+                            if c.comment.is_some() {
+                                alter_columns.push(comment_column(schema, tname, c));
+                            }
+                        }
+                        // a generation expression cannot be changed in place:
+                        // drop it once what mentions it is dropped, before
+                        // other columns change (it may use them), and add it
+                        // after they have
+                        Some(o) if o.generated != c.generated => {
+                            drop_recreated.push(Op::DropColumn {
+                                schema: sc(),
+                                table: tname.clone(),
+                                column: o.name.clone(),
+                            });
+                            add_recreated.push(Op::AddColumn {
+                                schema: sc(),
+                                table: tname.clone(),
+                                column: op_column(c),
+                            });
+                            if c.comment.is_some() {
+                                add_recreated.push(comment_column(schema, tname, c));
+                            }
                             recreated.push(&c.name);
                         }
                         Some(o) if o != c => alter_columns.extend(alter(schema, tname, o, c)),
@@ -223,10 +228,16 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
                 t.comment.as_deref().map(literal).unwrap_or("NULL".into())
             )));
         }
-        let touched = |text: String| recreated.iter().any(|c| text.contains(c));
+        // whether a constraint or index mentions a recreated column: by
+        // name, or as an identifier in its expressions
+        let touched = |names: &[String], texts: &[Option<&String>]| {
+            recreated.iter().any(|c| {
+                names.iter().any(|n| n == c) || texts.iter().flatten().any(|t| mentions(t, c))
+            })
+        };
         for (cname, k) in &t.constraints {
-            let json = || serde_json::to_string(k).unwrap_or_default();
-            if old.constraints.get(cname) == Some(k) && !touched(json()) {
+            let texts = [k.expression.as_ref(), k.definition.as_ref()];
+            if old.constraints.get(cname) == Some(k) && !touched(&k.columns, &texts) {
                 continue;
             }
             handled.insert((tname.clone(), cname.clone()));
@@ -249,8 +260,14 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
             }
         }
         for (iname, i) in &t.indexes {
-            let json = || serde_json::to_string(i).unwrap_or_default();
-            if old.indexes.get(iname) == Some(i) && !touched(json()) {
+            let texts = [i.predicate.as_ref(), i.definition.as_ref()];
+            if old.indexes.get(iname) == Some(i)
+                && !touched(&i.keys, &texts)
+                && !i
+                    .keys
+                    .iter()
+                    .any(|k| recreated.iter().any(|c| mentions(k, c)))
+            {
                 continue;
             }
             if let Some(prev) = old.indexes.get(iname) {
@@ -328,7 +345,9 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
         add_columns,
         drop_fks,
         drop_other,
+        drop_recreated,
         alter_columns,
+        add_recreated,
         add_other,
         add_fks,
         drop_columns,
@@ -440,6 +459,21 @@ fn enum_change(schema: &str, name: &str, old: &[String], new: &[String]) -> (Vec
         now.insert(at, v.clone());
     }
     (adds, vec![set])
+}
+
+/// Whether SQL `text` mentions column `name` as an identifier: bare (not
+/// inside a longer word) or double-quoted.
+fn mentions(text: &str, name: &str) -> bool {
+    let quoted = ident(name);
+    if text.contains(&quoted) {
+        return true;
+    }
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
 }
 
 /// Whether `small` appears in `big` in the same order.
@@ -872,6 +906,15 @@ mod tests {
 
     fn values(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn mentions_matches_identifiers_only() {
+        assert!(mentions("(total > (0)::numeric)", "total"));
+        assert!(mentions("lower(\"My Col\")", "My Col"));
+        assert!(!mentions("(subtotal > 0)", "total"));
+        assert!(!mentions("(total_2 > 0)", "total"));
+        assert!(mentions("a + total", "total"));
     }
 
     #[test]

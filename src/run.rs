@@ -836,7 +836,8 @@ fn no_cascade_hint(op: &Op, e: MigrateError) -> MigrateError {
 /// Run one statement of an op. PostgreSQL's own errors pass through the
 /// guard unchanged; SPI's refusals become errors a user can act on.
 fn run_sql(sql: &str) -> Result<()> {
-    let (outcome, position) = crate::errpos::located(|| spi_run(sql));
+    let (outcome, position) =
+        crate::errpos::located(crate::errpos::Source::Ran(sql), || spi_run(sql));
     outcome.map_err(|e| match position {
         Some(p) => crate::errpos::at(e, sql, p, "the SQL"),
         None => e,

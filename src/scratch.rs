@@ -34,7 +34,7 @@ pub fn statements(sql: &str) -> Result<Vec<Statement>> {
     let text = CString::new(sql)
         .map_err(|_| MigrateError::invalid("desired schema contains a NUL byte"))?;
     let mut out = Vec::new();
-    let (parsed, position) = crate::errpos::located(|| {
+    let (parsed, position) = crate::errpos::located(crate::errpos::Source::Parsed, || {
         // SAFETY: raw_parser reads a NUL-terminated string and returns a
         // List of RawStmt allocated in the current memory context; the
         // pointers below come from that tree and are checked for NULL.
@@ -300,7 +300,7 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
         )
     })?;
     for s in statements {
-        let (ran, position) = crate::errpos::located(|| {
+        let (ran, position) = crate::errpos::located(crate::errpos::Source::Ran(&s.text), || {
             spi(Spi::connect_mut(|c| {
                 c.update(&s.text, None, &[]).map(|_| ())
             }))
@@ -344,7 +344,17 @@ fn only_extension_objects_used(schema: &str, aside: &str) -> Result<()> {
                                  'pg_catalog.pg_type'::pg_catalog.regclass, \
                                  'pg_catalog.pg_proc'::pg_catalog.regclass) \
             AND (pg_catalog.pg_identify_object(d.refclassid, d.refobjid, 0)).schema = $1 \
-            AND (pg_catalog.pg_identify_object(d.classid, d.objid, 0)).schema = $2 \
+            AND coalesce((pg_catalog.pg_identify_object(d.classid, d.objid, 0)).schema, \
+                         (SELECT n.nspname FROM pg_catalog.pg_class c \
+                            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                           WHERE c.oid = CASE d.classid \
+                                 WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN \
+                                      (SELECT a.adrelid FROM pg_catalog.pg_attrdef a WHERE a.oid = d.objid) \
+                                 WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN \
+                                      (SELECT g.tgrelid FROM pg_catalog.pg_trigger g WHERE g.oid = d.objid) \
+                                 WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN \
+                                      (SELECT w.ev_class FROM pg_catalog.pg_rewrite w WHERE w.oid = d.objid) \
+                                 END)) = $2 \
             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x \
                              WHERE x.deptype = 'e' AND x.classid = d.refclassid \
                                AND (x.objid = d.refobjid \

@@ -151,6 +151,9 @@ $$, 'people'));
 CREATE TYPE people.mood AS ENUM ('ok');
 SELECT migrate.diff('CREATE TABLE person (id int PRIMARY KEY, m mood)', 'people');
 DROP TYPE people.mood;
+CREATE FUNCTION people.answer() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 42';
+SELECT migrate.diff('CREATE TABLE person (id int PRIMARY KEY DEFAULT answer())', 'people');
+DROP FUNCTION people.answer();
 
 -- more objects the differ does not compare, each named
 CREATE TABLE people.parent (id int);

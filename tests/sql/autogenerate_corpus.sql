@@ -130,6 +130,12 @@ $$CREATE TABLE t (p numeric, q int, total numeric GENERATED ALWAYS AS (p * q) ST
   CREATE INDEX t_total ON t (total)$$,
 $$CREATE TABLE t (p numeric, q int, total numeric GENERATED ALWAYS AS (p * q * 2) STORED);
   CREATE INDEX t_total ON t (total)$$);
+SELECT * FROM roundtrip('generated_column_over_a_retyped_column',
+$$CREATE TABLE t (p int, q int, total int GENERATED ALWAYS AS (p * q) STORED);
+  CREATE INDEX t_total ON t (total) WHERE total > 0$$,
+$$CREATE TABLE t (p bigint, q int, total bigint GENERATED ALWAYS AS (p * q * 2) STORED);
+  CREATE INDEX t_total ON t (total) WHERE total > 0;
+  COMMENT ON COLUMN t.total IS 'twice the product'$$);
 SELECT * FROM roundtrip('serial_becomes_bigserial',
 $$CREATE TABLE t (id serial PRIMARY KEY)$$,
 $$CREATE TABLE t (id bigserial PRIMARY KEY)$$);

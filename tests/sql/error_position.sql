@@ -21,6 +21,12 @@ SELECT migrate.revision('bad predicate', '[{"op": "create_index", "name": "t_som
   "columns": ["id"], "where": "idd > 0"}]', id => 'p3', down_revision => 'base');
 SELECT migrate.upgrade('p3');
 SELECT s AS statement FROM migrate.sql('p3', 'base') AS s WHERE s LIKE 'CREATE INDEX%';
+-- an error inside a function body has a position in the body, not in the
+-- op's SQL: no position is claimed
+SELECT migrate.revision('bad body', '[{"op": "execute",
+  "sql": "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $b$ SELECT nope $b$"}]', '[]',
+    id => 'p5', down_revision => 'base');
+SELECT migrate.upgrade('p5');
 -- an error without a position is left as it is
 SELECT migrate.revision('no position', '[{"op": "execute", "sql": "DROP TABLE nothing_here"}]', '[]',
     id => 'p4', down_revision => 'base');
