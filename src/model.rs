@@ -742,6 +742,21 @@ mod tests {
         }
     }
 
+    /// A constraint on column `id`, of `kind`, referencing `references`.
+    fn key(kind: ConstraintKind, references: Option<References>) -> Constraint {
+        Constraint {
+            kind,
+            columns: vec!["id".into()],
+            expression: None,
+            references,
+            on_delete: None,
+            on_update: None,
+            deferrable: false,
+            initially_deferred: false,
+            definition: None,
+        }
+    }
+
     fn kinds(ops: &[Op]) -> Vec<&'static str> {
         ops.iter().map(Op::kind).collect()
     }
@@ -794,31 +809,18 @@ mod tests {
     fn tables_come_before_the_foreign_keys_that_need_them() {
         let mut to = Model::default();
         let fk = Constraint {
-            kind: ConstraintKind::ForeignKey,
             columns: vec!["account_id".into()],
-            expression: None,
-            references: Some(References {
-                schema: None,
-                table: "account".into(),
-                columns: vec!["id".into()],
-            }),
             on_delete: Some("cascade".into()),
-            on_update: None,
-            deferrable: false,
-            initially_deferred: false,
-            definition: None,
+            ..key(
+                ConstraintKind::ForeignKey,
+                Some(References {
+                    schema: None,
+                    table: "account".into(),
+                    columns: vec!["id".into()],
+                }),
+            )
         };
-        let pk = Constraint {
-            kind: ConstraintKind::PrimaryKey,
-            columns: vec!["id".into()],
-            expression: None,
-            references: None,
-            on_delete: None,
-            on_update: None,
-            deferrable: false,
-            initially_deferred: false,
-            definition: None,
-        };
+        let pk = key(ConstraintKind::PrimaryKey, None);
         to.tables.insert(
             "payment".into(),
             Table {
@@ -993,36 +995,19 @@ mod tests {
                 }
                 t.constraints.insert(
                     format!("{tname}_pkey"),
-                    Constraint {
-                        kind: ConstraintKind::PrimaryKey,
-                        columns: vec!["id".into()],
-                        expression: None,
-                        references: None,
-                        on_delete: None,
-                        on_update: None,
-                        deferrable: false,
-                        initially_deferred: false,
-                        definition: None,
-                    },
+                    key(ConstraintKind::PrimaryKey, None),
                 );
                 if let Some(target) = fk.filter(|f| names.contains(f)) {
                     t.constraints.insert(
                         format!("{tname}_fk"),
-                        Constraint {
-                            kind: ConstraintKind::ForeignKey,
-                            columns: vec!["id".into()],
-                            expression: None,
-                            references: Some(References {
+                        key(
+                            ConstraintKind::ForeignKey,
+                            Some(References {
                                 schema: Some("s".into()),
                                 table: target,
                                 columns: vec!["id".into()],
                             }),
-                            on_delete: None,
-                            on_update: None,
-                            deferrable: false,
-                            initially_deferred: false,
-                            definition: None,
-                        },
+                        ),
                     );
                 }
                 m.tables.insert(tname, t);

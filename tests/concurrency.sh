@@ -26,18 +26,24 @@ script=$(mktemp)
     echo "SELECT migrate.upgrade('head');"
 } >"$script"
 
-pids=()
-for s in $(seq 1 "$SESSIONS"); do
-    psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$script" >"$script.$s.out" 2>&1 &
-    pids+=($!)
-done
-errors=0
-for s in $(seq 1 "$SESSIONS"); do
-    if ! wait "${pids[$((s - 1))]}"; then
-        errors=$((errors + 1))
-        echo "session $s failed:"; cat "$script.$s.out"
-    fi
-done
+# sessions FILE: run FILE in $SESSIONS sessions at once; sets $errors to
+# the number that failed, and prints their output
+sessions() {
+    local file=$1 pids=() s
+    for s in $(seq 1 "$SESSIONS"); do
+        psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$file" >"$file.$s.out" 2>&1 &
+        pids+=($!)
+    done
+    errors=0
+    for s in $(seq 1 "$SESSIONS"); do
+        if ! wait "${pids[$((s - 1))]}"; then
+            errors=$((errors + 1))
+            echo "session $s failed:"; cat "$file.$s.out"
+        fi
+    done
+}
+
+sessions "$script"
 
 runs=$(psql -X -At -d "$DB" -c "SELECT count(*) FROM migrate.log WHERE direction = 'upgrade'")
 distinct=$(psql -X -At -d "$DB" -c "SELECT count(DISTINCT revision) FROM migrate.log")
@@ -59,18 +65,7 @@ SELECT migrate.autogenerate('bootstrap', $ddl$
 $ddl$, id => 'boot');
 SELECT migrate.upgrade('head');
 SQL
-pids=()
-for s in $(seq 1 "$SESSIONS"); do
-    psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$auto" >"$auto.$s.out" 2>&1 &
-    pids+=($!)
-done
-errors=0
-for s in $(seq 1 "$SESSIONS"); do
-    if ! wait "${pids[$((s - 1))]}"; then
-        errors=$((errors + 1))
-        echo "autogenerate session $s failed:"; cat "$auto.$s.out"
-    fi
-done
+sessions "$auto"
 stored=$(psql -X -At -d "$DB" -c "SELECT count(*) FROM migrate.revisions WHERE message = 'bootstrap'")
 boot_runs=$(psql -X -At -d "$DB" -c "SELECT count(*) FROM migrate.log WHERE revision = 'boot'")
 version=$(psql -X -At -d "$DB" -c "SELECT string_agg(version_num, ',') FROM migrate.version")
