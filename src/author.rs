@@ -3,7 +3,7 @@
 
 use crate::error::{code, MigrateError, Result};
 use crate::graph::{Graph, Node};
-use crate::ops::{downgrade_ops, parse_json, parse_ops};
+use crate::ops::{parse_json, revision_ops};
 use crate::store::{self, NewRevision};
 use crate::target::{check_id, check_label};
 use pgrx::prelude::*;
@@ -228,16 +228,7 @@ pub fn merge(
 
 /// The ops parse, and a downgrade exists (explicit or derived).
 fn check_ops(label: &str, upgrade: &str, downgrade: Option<&str>) -> Result<()> {
-    let up = parse_ops(label, "upgrade", &parse_json(label, "upgrade", upgrade)?)?;
-    let explicit = match downgrade {
-        Some(d) => Some(parse_ops(
-            label,
-            "downgrade",
-            &parse_json(label, "downgrade", d)?,
-        )?),
-        None => None,
-    };
-    downgrade_ops(label, &up, explicit).map(|_| ())
+    revision_ops(label, upgrade, downgrade).map(|_| ())
 }
 
 /// The row check behind the `migrate.revisions` trigger.

@@ -1000,6 +1000,31 @@ pub fn parse_ops(revision: &str, direction: &str, json: &Value) -> Result<Vec<Op
     Ok(ops)
 }
 
+/// A revision's upgrade and downgrade ops, from their stored JSON text:
+/// both parsed, and the downgrade derived when none is given (refused when
+/// it cannot be, so a revision that could not be reverted never runs).
+pub fn revision_ops(
+    revision: &str,
+    upgrade: &str,
+    downgrade: Option<&str>,
+) -> Result<(Vec<Op>, Vec<Op>)> {
+    let up = parse_ops(
+        revision,
+        "upgrade",
+        &parse_json(revision, "upgrade", upgrade)?,
+    )?;
+    let explicit = match downgrade {
+        Some(d) => Some(parse_ops(
+            revision,
+            "downgrade",
+            &parse_json(revision, "downgrade", d)?,
+        )?),
+        None => None,
+    };
+    let down = downgrade_ops(revision, &up, explicit)?;
+    Ok((up, down))
+}
+
 /// The downgrade of a revision: the explicit one, or the inverse of the
 /// upgrade (ops inverted, in reverse order). Refused when an upgrade op has
 /// no inverse and no explicit downgrade is given.

@@ -10,7 +10,7 @@ use crate::catalog;
 use crate::enums::{self, EnumPlan, Position};
 use crate::error::{code, MigrateError, Result};
 use crate::graph::Graph;
-use crate::ops::{downgrade_ops, op_label, parse_json, parse_ops, Op};
+use crate::ops::{op_label, revision_ops, Op};
 use crate::plan::{self, Direction, Mode, Plan};
 use crate::quote::{ident, literal, qualified};
 use crate::render::{self, render, Line, ScriptStep};
@@ -34,18 +34,7 @@ pub fn step_ops(
     upgrade: &str,
     downgrade: Option<&str>,
 ) -> Result<Vec<Op>> {
-    let up = parse_ops(id, "upgrade", &parse_json(id, "upgrade", upgrade)?)?;
-    let explicit = match downgrade {
-        Some(d) => Some(parse_ops(
-            id,
-            "downgrade",
-            &parse_json(id, "downgrade", d)?,
-        )?),
-        None => None,
-    };
-    // checked even for an upgrade: a revision that could not be reverted
-    // is refused before it runs
-    let down = downgrade_ops(id, &up, explicit)?;
+    let (up, down) = revision_ops(id, upgrade, downgrade)?;
     Ok(match direction {
         Direction::Up => up,
         Direction::Down => down,
@@ -243,18 +232,7 @@ pub fn show(spec: &str) -> Result<serde_json::Value> {
         .ok_or_else(|| MigrateError::new(code::UNKNOWN, format!("revision {id} vanished")))?;
     let current = graph.current(&store::versions()?)?;
     let applied = graph.closure(&current);
-    let up = step_ops(
-        id,
-        Direction::Up,
-        &stored.upgrade,
-        stored.downgrade.as_deref(),
-    )?;
-    let down = step_ops(
-        id,
-        Direction::Down,
-        &stored.upgrade,
-        stored.downgrade.as_deref(),
-    )?;
+    let (up, down) = revision_ops(id, &stored.upgrade, stored.downgrade.as_deref())?;
     let sql = |ops: &[Op]| -> Vec<String> {
         let steps = [Step {
             index: i,
