@@ -8,7 +8,6 @@
 
 use crate::error::{MigrateError, Result};
 use pgrx::pg_sys;
-use pgrx::prelude::*;
 use std::cell::Cell;
 
 thread_local! {
@@ -90,9 +89,7 @@ impl Drop for Frame {
 pub fn located<T>(source: Source, f: impl FnOnce() -> Result<T>) -> (Result<T>, Option<usize>) {
     POSITION.with(|c| c.set(0));
     let frame = Frame::push(&source);
-    let outcome = PgTryBuilder::new(std::panic::AssertUnwindSafe(f))
-        .catch_others(|caught| Err(crate::run::from_caught(caught)))
-        .execute();
+    let outcome = crate::run::caught(f);
     drop(frame);
     let position = POSITION.with(|c| c.replace(0));
     let failed = outcome.is_err();

@@ -430,17 +430,19 @@ fn now() -> f64 {
 
 /// Run `f`; any error it returns or PostgreSQL raises inside it comes back
 /// as a [`MigrateError`] whose message starts with `label`.
-pub(crate) fn guarded<F>(label: &str, f: F) -> Result<()>
-where
-    F: FnOnce() -> Result<()>,
-{
-    let outcome = PgTryBuilder::new(std::panic::AssertUnwindSafe(f))
-        .catch_others(|caught| Err(from_caught(caught)))
-        .execute();
-    outcome.map_err(|e| e.context(label))
+pub(crate) fn guarded<T>(label: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    caught(f).map_err(|e| e.context(label))
 }
 
-pub(crate) fn from_caught(caught: CaughtError) -> MigrateError {
+/// Run `f`; a PostgreSQL error (or a panic) inside it comes back as an
+/// `Err`, with PostgreSQL's SQLSTATE, message, detail and hint.
+pub(crate) fn caught<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    PgTryBuilder::new(std::panic::AssertUnwindSafe(f))
+        .catch_others(|caught| Err(from_caught(caught)))
+        .execute()
+}
+
+fn from_caught(caught: CaughtError) -> MigrateError {
     let report = match &caught {
         CaughtError::PostgresError(r)
         | CaughtError::ErrorReport(r)
@@ -454,7 +456,6 @@ pub(crate) fn from_caught(caught: CaughtError) -> MigrateError {
     }
 }
 
-/// Check what the op needs from the live catalog, then run its SQL.
 /// The ops that run after the current one in this call.
 struct Later<'a> {
     steps: &'a [Step],
@@ -718,6 +719,7 @@ fn planned(op: &Op, later: &Later) -> Result<Vec<Line>> {
     }
 }
 
+/// Check what the op needs from the live catalog, then run its SQL.
 fn run_op(op: &Op, later: &Later, statements: &mut Vec<String>) -> Result<()> {
     match op {
         Op::CreateEnum {

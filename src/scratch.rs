@@ -214,15 +214,13 @@ fn rolled_back<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     // SAFETY: the pattern PL/pgSQL uses for exception blocks: remember the
     // caller's memory context and resource owner, begin, run, roll back,
     // restore. Errors are caught (and the error state flushed) by
-    // PgTryBuilder before the rollback.
+    // run::caught before the rollback.
     let (context, owner) = unsafe { (pg_sys::CurrentMemoryContext, pg_sys::CurrentResourceOwner) };
     unsafe {
         pg_sys::BeginInternalSubTransaction(std::ptr::null());
         pg_sys::CurrentMemoryContext = context;
     }
-    let outcome = PgTryBuilder::new(std::panic::AssertUnwindSafe(f))
-        .catch_others(|caught| Err(crate::run::from_caught(caught)))
-        .execute();
+    let outcome = crate::run::caught(f);
     unsafe {
         pg_sys::RollbackAndReleaseCurrentSubTransaction();
         pg_sys::CurrentMemoryContext = context;
