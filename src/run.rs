@@ -269,10 +269,7 @@ pub fn show(spec: &str) -> Result<serde_json::Value> {
 fn marked(ops: &[Op]) -> serde_json::Value {
     ops.iter()
         .map(|op| {
-            let mut v = crate::ops::to_json(std::slice::from_ref(op))
-                .as_array_mut()
-                .and_then(|a| a.pop())
-                .unwrap_or_default();
+            let mut v = serde_json::to_value(op).unwrap_or_default();
             if crate::model::destructive(op) {
                 if let Some(o) = v.as_object_mut() {
                     o.insert("destructive".into(), true.into());
