@@ -52,7 +52,7 @@ mod migrate {
         match text {
             Some(t) => Target::parse(t).or_raise(),
             None => MigrateError::new(
-                PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+                crate::error::code::NULL,
                 "the migration target must not be NULL",
             )
             .raise(),

@@ -35,7 +35,7 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
     }
     let upgrade = a.upgrade.ok_or_else(|| {
         MigrateError::new(
-            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            code::NULL,
             format!("revision {label}: upgrade must not be NULL"),
         )
         .with_hint("Use '[]' for an empty revision.")

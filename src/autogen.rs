@@ -188,10 +188,7 @@ pub fn describe(op: &Op) -> String {
 }
 
 fn null(arg: &str) -> MigrateError {
-    MigrateError::new(
-        PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
-        format!("{arg} must not be NULL"),
-    )
+    MigrateError::new(code::NULL, format!("{arg} must not be NULL"))
 }
 
 /// The schema must exist and not be one the server or this extension owns.

@@ -16,6 +16,8 @@ pub mod code {
     use pgrx::PgSqlErrorCode as C;
     /// Malformed ops, revision ids, targets or arguments.
     pub const INVALID: C = C::ERRCODE_INVALID_PARAMETER_VALUE; // 22023
+    /// A NULL where a value is needed (a target, an upgrade, a desired schema).
+    pub const NULL: C = C::ERRCODE_NULL_VALUE_NOT_ALLOWED; // 22004
     /// A revision, type or object that does not exist.
     pub const UNKNOWN: C = C::ERRCODE_UNDEFINED_OBJECT; // 42704
     /// A prefix that matches several revisions.
