@@ -12,8 +12,10 @@ CREATE FUNCTION migrate.revision(message text,
 RETURNS text
 LANGUAGE sql VOLATILE
 AS $$
-    SELECT migrate._revision(message, upgrade::text, downgrade::text, id, down_revision,
-                             branch_label, depends_on)
+    -- fully qualified, so that it stays inlinable and nothing on the
+    -- caller's search_path can stand in for it
+    SELECT migrate._revision(message, upgrade::pg_catalog.text, downgrade::pg_catalog.text, id,
+                             down_revision, branch_label, depends_on)
 $$;
 COMMENT ON FUNCTION migrate.revision(text, jsonb, jsonb, text, text, text, text[]) IS
     'Store a revision (alembic revision -m) and return its id.';
@@ -22,6 +24,7 @@ CREATE FUNCTION migrate.history(range text)
 RETURNS TABLE (id text, down_revision text[], message text,
                applied boolean, is_head boolean, applied_at timestamptz)
 LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT g.id, r.down_revision, r.message, g.applied, g.is_head,
            CASE WHEN g.applied THEN a.applied_at END
@@ -37,6 +40,7 @@ CREATE FUNCTION migrate.history()
 RETURNS TABLE (id text, down_revision text[], message text,
                applied boolean, is_head boolean, applied_at timestamptz)
 LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT * FROM migrate.history(NULL) $$;
 COMMENT ON FUNCTION migrate.history() IS
     'Every stored revision, newest first: id, parents, message, applied, is_head, applied_at.';
@@ -45,6 +49,7 @@ COMMENT ON FUNCTION migrate.history() IS
 CREATE FUNCTION migrate.branches()
 RETURNS TABLE (id text, message text, children text[], branch_labels text[])
 LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
     WITH kids AS (
         SELECT p.parent, c.id, c.branch_labels
@@ -63,7 +68,9 @@ COMMENT ON FUNCTION migrate.branches() IS
 
 -- Each row: a valid id, valid ops, and a downgrade (explicit or derived).
 CREATE FUNCTION migrate._revisions_check_row() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         IF (NEW.id, NEW.down_revision, NEW.depends_on, NEW.upgrade, NEW.downgrade)
@@ -88,7 +95,9 @@ $$;
 
 -- Each statement: every parent and dependency is stored, no cycle.
 CREATE FUNCTION migrate._revisions_check_insert() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
     bad record;
 BEGIN
@@ -132,7 +141,9 @@ END
 $$;
 
 CREATE FUNCTION migrate._revisions_check_graph() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 BEGIN
     PERFORM migrate._check_graph();
     RETURN NULL;
@@ -142,7 +153,9 @@ $$;
 -- Deleting: nothing stored may still name a deleted revision, and no
 -- deleted revision may be current (together: none was applied).
 CREATE FUNCTION migrate._revisions_check_delete() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
     bad record;
 BEGIN
@@ -166,7 +179,9 @@ END
 $$;
 
 CREATE FUNCTION migrate._revisions_check_truncate() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM migrate.version) THEN
         RAISE EXCEPTION 'migrate.revisions cannot be truncated while revisions are applied'
@@ -178,7 +193,9 @@ END
 $$;
 
 CREATE FUNCTION migrate._append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 BEGIN
     RAISE EXCEPTION 'migrate.log is append-only'
         USING ERRCODE = '55000',
@@ -202,3 +219,71 @@ CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON migrate.log
     FOR EACH ROW EXECUTE FUNCTION migrate._append_only();
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON migrate.log
     FOR EACH STATEMENT EXECUTE FUNCTION migrate._append_only();
+
+-- Roles: read, author or run. Sets exactly that access (revoking more);
+-- DDL always runs with the caller's own rights (no SECURITY DEFINER).
+CREATE FUNCTION migrate.grant_usage(role name, access text DEFAULT 'run')
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF role IS NULL OR access IS NULL THEN
+        RAISE EXCEPTION 'migrate.grant_usage: role and access must not be NULL'
+            USING ERRCODE = '22004';
+    END IF;
+    IF access NOT IN ('read', 'author', 'run') THEN
+        RAISE EXCEPTION 'migrate.grant_usage: unknown access "%"', access
+            USING ERRCODE = '22023',
+                  HINT = 'Access is read (history only), author (also store revisions) or run (also upgrade, downgrade, stamp, autogenerate).';
+    END IF;
+    PERFORM migrate.revoke_usage(role);
+    EXECUTE format('GRANT USAGE ON SCHEMA migrate TO %I', role);
+    EXECUTE format('GRANT SELECT ON migrate.revisions, migrate.version, migrate.log, migrate.applied, migrate.state TO %I', role);
+    IF access IN ('author', 'run') THEN
+        EXECUTE format('GRANT INSERT, UPDATE, DELETE ON migrate.revisions TO %I', role);
+        EXECUTE format('GRANT INSERT, UPDATE ON migrate.state TO %I', role);
+    END IF;
+    IF access = 'run' THEN
+        EXECUTE format('GRANT INSERT, UPDATE, DELETE ON migrate.version, migrate.applied TO %I', role);
+        EXECUTE format('GRANT INSERT ON migrate.log TO %I', role);
+        EXECUTE format('GRANT USAGE ON SEQUENCE migrate.log_id_seq TO %I', role);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION migrate.grant_usage(name, text) IS
+    'Give a role read, author or run access to migrations (exactly that access).';
+
+CREATE FUNCTION migrate.revoke_usage(role name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'migrate.revoke_usage: role must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    EXECUTE format('REVOKE ALL ON migrate.revisions, migrate.version, migrate.log, migrate.applied, migrate.state FROM %I', role);
+    EXECUTE format('REVOKE ALL ON SEQUENCE migrate.log_id_seq FROM %I', role);
+    EXECUTE format('REVOKE ALL ON SCHEMA migrate FROM %I', role);
+END
+$$;
+COMMENT ON FUNCTION migrate.revoke_usage(name) IS
+    'Take back every access migrate.grant_usage gave a role.';
+
+-- The role that created the extension (a database owner, for a trusted
+-- install) gets every right on the extension's storage, with grant option,
+-- so that it can run migrations and hand out access with grant_usage.
+-- The objects themselves stay the installing superuser's.
+DO $$
+DECLARE
+    owner regrole := (SELECT e.extowner::regrole FROM pg_catalog.pg_extension e
+                       WHERE e.extname = 'migrate_ext');
+BEGIN
+    IF owner IS NOT NULL AND owner::oid <> (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+        EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA migrate TO %s WITH GRANT OPTION', owner);
+        EXECUTE pg_catalog.format('GRANT ALL ON ALL TABLES IN SCHEMA migrate TO %s WITH GRANT OPTION', owner);
+        EXECUTE pg_catalog.format('GRANT ALL ON ALL SEQUENCES IN SCHEMA migrate TO %s WITH GRANT OPTION', owner);
+    END IF;
+END
+$$;

@@ -48,11 +48,14 @@ COMMENT ON TABLE migrate.applied IS 'Checksums of applied revisions, recorded wh
 -- The checksum of a revision: SHA-256 over its id, parents, dependencies
 -- and ops, in jsonb's canonical text (keys sorted, whitespace normalized).
 -- The message and labels are not part of what runs, so they are left out.
+-- Every call is schema-qualified (no SET clause, so that it stays inlinable):
+-- nothing on the caller's search_path can stand in for these functions.
 CREATE FUNCTION migrate._checksum(r migrate.revisions) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT
 AS $$
-    SELECT encode(sha256(convert_to(concat_ws(E'\n', r.id, r.down_revision::text,
-        r.depends_on::text, r.upgrade::text, coalesce(r.downgrade::text, 'null')), 'UTF8')), 'hex')
+    SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.concat_ws(E'\n'::pg_catalog.text,
+        r.id, r.down_revision::pg_catalog.text, r.depends_on::pg_catalog.text, r.upgrade::pg_catalog.text,
+        COALESCE(r.downgrade::pg_catalog.text, 'null'::pg_catalog.text)), 'UTF8'::pg_catalog.name)), 'hex'::pg_catalog.text)
 $$;
 
 -- One row, updated by every run and every migrate.revision(): the row lock

@@ -2,9 +2,10 @@
 //! the arguments, call one function, raise its error.
 
 use crate::author::{self, RevisionArgs};
-use crate::error::{MigrateError, OrRaise};
+use crate::error::{MigrateError, Result};
 use crate::plan::Mode;
 use crate::run;
+use crate::shell::{entry, Access};
 use crate::store;
 use crate::target::Target;
 use pgrx::prelude::*;
@@ -26,16 +27,17 @@ mod migrate {
         branch_label: Option<&str>,
         depends_on: Option<Vec<Option<String>>>,
     ) -> String {
-        author::revision(RevisionArgs {
-            message,
-            upgrade,
-            downgrade,
-            id,
-            down_revision,
-            branch_label,
-            depends_on: depends_on.unwrap_or_default(),
+        entry("migrate.revision", Access::Write, || {
+            author::revision(RevisionArgs {
+                message,
+                upgrade,
+                downgrade,
+                id,
+                down_revision,
+                branch_label,
+                depends_on: depends_on.unwrap_or_default(),
+            })
         })
-        .or_raise()
     }
 
     /// A merge revision of the given revisions (default: every head).
@@ -45,23 +47,24 @@ mod migrate {
         message: default!(Option<&str>, "NULL"),
         id: default!(Option<&str>, "NULL"),
     ) -> String {
-        author::merge(revisions, message, id).or_raise()
+        entry("migrate.merge", Access::Write, || {
+            author::merge(revisions, message, id)
+        })
     }
 
-    fn parse_target(text: Option<&str>) -> Target {
+    fn parse_target(text: Option<&str>) -> Result<Target> {
         match text {
-            Some(t) => Target::parse(t).or_raise(),
-            None => MigrateError::new(
+            Some(t) => Target::parse(t),
+            None => Err(MigrateError::new(
                 crate::error::code::NULL,
                 "the migration target must not be NULL",
-            )
-            .raise(),
+            )),
         }
     }
 
-    fn relative(n: Option<i32>) -> Target {
+    fn relative(n: Option<i32>) -> Result<Target> {
         match n {
-            Some(n) => Target::Relative(i64::from(n)),
+            Some(n) => Ok(Target::Relative(i64::from(n))),
             None => parse_target(None),
         }
     }
@@ -70,38 +73,48 @@ mod migrate {
     /// revision afterwards.
     #[pg_extern]
     fn upgrade(target: default!(Option<&str>, "'head'")) -> Option<String> {
-        run::migrate(Mode::Upgrade, &parse_target(target)).or_raise()
+        entry("migrate.upgrade", Access::Write, || {
+            run::migrate(Mode::Upgrade, &parse_target(target)?)
+        })
     }
 
     /// Apply the next `steps` revisions.
     #[pg_extern(name = "upgrade")]
     fn upgrade_steps(steps: Option<i32>) -> Option<String> {
-        run::migrate(Mode::Upgrade, &relative(steps)).or_raise()
+        entry("migrate.upgrade", Access::Write, || {
+            run::migrate(Mode::Upgrade, &relative(steps)?)
+        })
     }
 
     /// Revert revisions down to `target`; returns the current revision
     /// afterwards (NULL at base).
     #[pg_extern]
     fn downgrade(target: Option<&str>) -> Option<String> {
-        run::migrate(Mode::Downgrade, &parse_target(target)).or_raise()
+        entry("migrate.downgrade", Access::Write, || {
+            run::migrate(Mode::Downgrade, &parse_target(target)?)
+        })
     }
 
     /// Revert the last `-steps` revisions: `migrate.downgrade(-1)`.
     #[pg_extern(name = "downgrade")]
     fn downgrade_steps(steps: Option<i32>) -> Option<String> {
-        run::migrate(Mode::Downgrade, &relative(steps)).or_raise()
+        entry("migrate.downgrade", Access::Write, || {
+            run::migrate(Mode::Downgrade, &relative(steps)?)
+        })
     }
 
     /// Set the version to `target` without running any op.
     #[pg_extern]
     fn stamp(target: Option<&str>) -> Option<String> {
-        run::stamp(&parse_target(target)).or_raise()
+        entry("migrate.stamp", Access::Write, || {
+            run::stamp(&parse_target(target)?)
+        })
     }
 
     /// Everything about one revision, with the SQL of each direction.
     #[pg_extern]
     fn show(revision: &str) -> pgrx::JsonB {
-        pgrx::JsonB(run::show(revision).or_raise())
+        pgrx::JsonB(entry("migrate.show", Access::Read, || run::show(revision)))
     }
 
     /// Offline mode: the statements that would take the database from
@@ -111,21 +124,25 @@ mod migrate {
         target: Option<&str>,
         from_revision: default!(Option<&str>, "NULL"),
     ) -> SetOfIterator<'static, String> {
-        SetOfIterator::new(run::offline(&parse_target(target), from_revision).or_raise())
+        SetOfIterator::new(entry("migrate.sql", Access::Read, || {
+            run::offline(&parse_target(target)?, from_revision)
+        }))
     }
 
     /// Applied revisions that changed or vanished since they were applied.
     #[pg_extern]
     fn verify() -> TableIterator<'static, (name!(revision, String), name!(problem, String))> {
-        let graph = store::load_graph().or_raise();
-        let versions = store::versions().or_raise();
-        TableIterator::new(run::verify(&graph, &versions).or_raise())
+        TableIterator::new(entry("migrate.verify", Access::Read, || {
+            run::verify(&store::load_graph()?, &store::versions()?)
+        }))
     }
 
     /// The live schema as the differ's JSON model.
     #[pg_extern]
     fn model(schema_name: default!(&str, "'public'")) -> pgrx::JsonB {
-        let m = crate::catalog::model(schema_name).or_raise();
+        let m = entry("migrate.model", Access::Read, || {
+            crate::catalog::model(schema_name)
+        });
         pgrx::JsonB(serde_json::to_value(m).unwrap_or_default())
     }
 
@@ -136,14 +153,18 @@ mod migrate {
         desired_schema: Option<&str>,
         schema_name: default!(Option<&str>, "'public'"),
     ) -> pgrx::JsonB {
-        pgrx::JsonB(crate::autogen::diff(desired_schema, schema_name).or_raise())
+        pgrx::JsonB(entry("migrate.diff", Access::Scratch, || {
+            crate::autogen::diff(desired_schema, schema_name)
+        }))
     }
 
     /// `alembic check`: raise, listing the differences, unless
     /// `schema_name` already looks as `desired_schema` describes.
     #[pg_extern]
     fn check(desired_schema: Option<&str>, schema_name: default!(Option<&str>, "'public'")) {
-        crate::autogen::check(desired_schema, schema_name).or_raise()
+        entry("migrate.check", Access::Scratch, || {
+            crate::autogen::check(desired_schema, schema_name)
+        })
     }
 
     /// `alembic revision --autogenerate`: store a revision that turns
@@ -156,21 +177,27 @@ mod migrate {
         schema_name: default!(Option<&str>, "'public'"),
         id: default!(Option<&str>, "NULL"),
     ) -> Option<String> {
-        crate::autogen::autogenerate(message, desired_schema, schema_name, id).or_raise()
+        entry("migrate.autogenerate", Access::Write, || {
+            crate::autogen::autogenerate(message, desired_schema, schema_name, id)
+        })
     }
 
     /// The rows of `migrate.version`: the applied heads.
     #[pg_extern]
     fn current() -> SetOfIterator<'static, String> {
-        SetOfIterator::new(store::versions().or_raise())
+        SetOfIterator::new(entry("migrate.current", Access::Read, store::versions))
     }
 
     /// The heads of the stored revision graph.
     #[pg_extern]
     fn heads() -> SetOfIterator<'static, String> {
-        let g = store::load_graph().or_raise();
-        let ids: Vec<String> = g.heads().iter().map(|&i| g.id(i).to_string()).collect();
-        SetOfIterator::new(ids)
+        SetOfIterator::new(entry("migrate.heads", Access::Read, || {
+            let g = store::load_graph()?;
+            Ok(g.heads()
+                .iter()
+                .map(|&i| g.id(i).to_string())
+                .collect::<Vec<_>>())
+        }))
     }
 
     /// The graph newest first (within `range`, when given), with what is
@@ -189,7 +216,9 @@ mod migrate {
             name!(is_head, bool),
         ),
     > {
-        TableIterator::new(run::history(range).or_raise())
+        TableIterator::new(entry("migrate.history", Access::Read, || {
+            run::history(range)
+        }))
     }
 
     /// Row check behind the `migrate.revisions` trigger.
@@ -202,33 +231,38 @@ mod migrate {
         upgrade: Option<&str>,
         downgrade: Option<&str>,
     ) {
-        author::check_row(
-            id,
-            down_revision,
-            depends_on,
-            branch_labels,
-            upgrade,
-            downgrade,
-        )
-        .or_raise()
+        entry("a change to migrate.revisions", Access::Write, || {
+            author::check_row(
+                id,
+                down_revision,
+                depends_on,
+                branch_labels,
+                upgrade,
+                downgrade,
+            )
+        })
     }
 
     /// Statement check behind the `migrate.revisions` trigger: no cycle and
     /// no duplicate label among the new rows.
     #[pg_extern(name = "_check_new_revisions")]
     fn check_new_revisions(rows: &str) {
-        author::check_new(rows).or_raise()
+        entry("a change to migrate.revisions", Access::Write, || {
+            author::check_new(rows)
+        })
     }
 
     /// Full check after `down_revision`, `depends_on` or labels changed.
     #[pg_extern(name = "_check_graph")]
     fn check_graph() {
-        store::load_graph().map(|_| ()).or_raise()
+        entry("a change to migrate.revisions", Access::Write, || {
+            store::load_graph().map(|_| ())
+        })
     }
 
     /// Which of `ids` are applied (reachable from `migrate.version`).
     #[pg_extern(name = "_applied")]
     fn applied_of(ids: Vec<Option<String>>) -> Vec<String> {
-        run::applied_of(ids).or_raise()
+        entry("migrate._applied", Access::Read, || run::applied_of(ids))
     }
 }

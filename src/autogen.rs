@@ -3,7 +3,7 @@
 //! by the pure differ in `model`.
 
 use crate::author::{self, RevisionArgs};
-use crate::catalog::{self, spi};
+use crate::catalog;
 use crate::error::{code, MigrateError, Result};
 use crate::model::{self, Model};
 use crate::ops::{self, Op};
@@ -122,7 +122,7 @@ pub fn autogenerate(
     };
     if current != heads {
         return Err(MigrateError::new(
-            code::NOT_AT_HEAD,
+            code::NOT_READY,
             format!(
                 "target database is not up to date: current is {}, head is {}",
                 names(&current),
@@ -204,14 +204,14 @@ fn check_schema(schema: &str) -> Result<()> {
                 .with_hint("Describe a schema of your own, such as public."),
         );
     }
-    let exists = spi(Spi::get_one_with_args::<bool>(
+    let exists = crate::shell::read_one::<bool>(
         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)",
         &[schema.into()],
-    ))?
+    )?
     .unwrap_or(false);
     if !exists {
         return Err(MigrateError::new(
-            PgSqlErrorCode::ERRCODE_INVALID_SCHEMA_NAME,
+            code::NO_SCHEMA,
             format!("schema \"{schema}\" does not exist"),
         )
         .with_hint(

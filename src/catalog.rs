@@ -7,19 +7,9 @@
 use crate::enums::{ColumnUse, SwapFacts};
 use crate::error::{code, MigrateError, Result};
 use crate::quote::{ident, qualified};
+use crate::shell::{self, read_one, reading};
 use pgrx::prelude::*;
 use std::ffi::CString;
-
-/// Turn an SPI failure into our error type (these are internal failures,
-/// not user mistakes: SPI raises PostgreSQL errors for those).
-pub fn spi<T>(r: std::result::Result<T, pgrx::spi::Error>) -> Result<T> {
-    r.map_err(|e| {
-        MigrateError::new(
-            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-            format!("SPI failed: {e}"),
-        )
-    })
-}
 
 /// A type found by name in one schema.
 pub struct FoundType {
@@ -33,15 +23,17 @@ pub struct FoundType {
 /// one in `schema`, or, without a schema, the one the search_path finds
 /// (SQLAlchemy's `checkfirst` looks the same way).
 pub fn existing_type(schema: Option<&str>, name: &str) -> Result<Option<FoundType>> {
-    let written = qualified(schema, name);
-    let row = Spi::connect_mut(|c| {
-        let t = c.update(
+    let Some(oid) = type_oid(schema, name)? else {
+        return Ok(None);
+    };
+    let row = reading(|c| {
+        let t = c.select(
             "SELECT t.typtype::text, \
                     ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e \
                           WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) \
-               FROM pg_catalog.pg_type t WHERE t.oid = pg_catalog.to_regtype($1)",
+               FROM pg_catalog.pg_type t WHERE t.oid = $1",
             Some(1),
-            &[written.as_str().into()],
+            &[oid.into()],
         )?;
         if t.is_empty() {
             return Ok(None);
@@ -54,7 +46,19 @@ pub fn existing_type(schema: Option<&str>, name: &str) -> Result<Option<FoundTyp
             values: values.unwrap_or_default().into_iter().flatten().collect(),
         }))
     });
-    spi(row)
+    row
+}
+
+/// The type a written name means under the caller's search_path (as
+/// `CREATE TYPE`/`DROP TYPE` in an op would find it), if any.
+fn type_oid(schema: Option<&str>, name: &str) -> Result<Option<pg_sys::Oid>> {
+    let written = qualified(schema, name);
+    shell::as_caller(|| {
+        read_one::<pg_sys::Oid>(
+            "SELECT pg_catalog.to_regtype($1)::pg_catalog.oid",
+            &[written.as_str().into()],
+        )
+    })
 }
 
 /// The type a `DROP TYPE` of this name would drop, with what still uses it:
@@ -66,9 +70,11 @@ pub struct TypeUse {
 }
 
 pub fn type_uses(schema: Option<&str>, name: &str) -> Result<Option<TypeUse>> {
-    let written = qualified(schema, name);
-    let row = Spi::connect_mut(|c| {
-        let t = c.update(
+    let Some(oid) = type_oid(schema, name)? else {
+        return Ok(None);
+    };
+    reading(|c| {
+        let t = c.select(
             "SELECT t.typtype::text, \
                     ARRAY(SELECT pg_catalog.format('%s %s column %I', \
                                    CASE r.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' \
@@ -83,9 +89,9 @@ pub fn type_uses(schema: Option<&str>, name: &str) -> Result<Option<TypeUse>> {
                             FROM pg_catalog.pg_type d \
                            WHERE d.typtype = 'd' AND d.typbasetype IN (t.oid, t.typarray) \
                            ORDER BY 1) \
-               FROM pg_catalog.pg_type t WHERE t.oid = pg_catalog.to_regtype($1)",
+               FROM pg_catalog.pg_type t WHERE t.oid = $1",
             Some(1),
-            &[written.as_str().into()],
+            &[oid.into()],
         )?;
         if t.is_empty() {
             return Ok(None);
@@ -97,25 +103,29 @@ pub fn type_uses(schema: Option<&str>, name: &str) -> Result<Option<TypeUse>> {
             kind: kind.unwrap_or_default(),
             columns: columns.unwrap_or_default().into_iter().flatten().collect(),
         }))
-    });
-    spi(row)
+    })
 }
 
 /// Everything the type swap must carry over, and what blocks it.
 pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<String>)> {
-    let written = qualified(schema, name);
-    let arg = || -> [pgrx::datum::DatumWithOid<'_>; 1] { [written.as_str().into()] };
+    let oid = type_oid(schema, name)?.ok_or_else(|| {
+        MigrateError::new(
+            code::UNKNOWN,
+            format!("enum {} does not exist", qualified(schema, name)),
+        )
+    })?;
+    let arg = || -> [pgrx::datum::DatumWithOid<'static>; 1] { [oid.into()] };
     let mut facts = SwapFacts {
         schema: schema.map(str::to_string),
         name: name.to_string(),
         ..SwapFacts::default()
     };
     let mut blockers = Vec::new();
-    spi(Spi::connect_mut(|c| {
+    reading(|c| {
         // columns of tables (not partitions or inherited copies, which
         // follow their parent)
-        let rows = c.update(
-            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = pg_catalog.to_regtype($1)) \
+        let rows = c.select(
+            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1) \
              SELECT a.attrelid::pg_catalog.regclass::text, a.attname::text, a.atttypid = t.typarray, \
                     pg_catalog.pg_get_expr(d.adbin, d.adrelid) \
                FROM t JOIN pg_catalog.pg_attribute a ON a.atttypid IN (t.oid, t.typarray) \
@@ -136,8 +146,8 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
             });
         }
         // check constraints and indexes whose expressions name the type
-        let rows = c.update(
-            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = pg_catalog.to_regtype($1)) \
+        let rows = c.select(
+            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1) \
              SELECT DISTINCT k.conrelid::pg_catalog.regclass::text, k.conname::text, \
                     pg_catalog.pg_get_constraintdef(k.oid) \
                FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
@@ -154,8 +164,8 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
                 row.get::<String>(3)?.unwrap_or_default(),
             ));
         }
-        let rows = c.update(
-            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = pg_catalog.to_regtype($1)) \
+        let rows = c.select(
+            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1) \
              SELECT DISTINCT i.oid::pg_catalog.regclass::text, pg_catalog.pg_get_indexdef(i.oid) \
                FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
                JOIN pg_catalog.pg_class i ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
@@ -172,8 +182,8 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
             ));
         }
         facts.comment = c
-            .update(
-                "SELECT pg_catalog.obj_description(pg_catalog.to_regtype($1), 'pg_type')",
+            .select(
+                "SELECT pg_catalog.obj_description($1, 'pg_type')",
                 Some(1),
                 &arg(),
             )?
@@ -181,8 +191,8 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
             .get(1)?;
         // everything else that depends on the type, and views over the
         // columns the swap must change
-        let rows = c.update(
-            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = pg_catalog.to_regtype($1)), \
+        let rows = c.select(
+            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1), \
              cols AS ( \
                 SELECT a.attrelid, a.attnum FROM t \
                   JOIN pg_catalog.pg_attribute a ON a.atttypid IN (t.oid, t.typarray) \
@@ -219,8 +229,8 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
                 blockers.push(b);
             }
         }
-        Ok::<_, pgrx::spi::Error>(())
-    }))?;
+        Ok(())
+    })?;
     Ok((facts, blockers))
 }
 
@@ -234,10 +244,10 @@ pub fn rows_holding(columns: &[ColumnUse], values: &[String]) -> Result<Vec<(Str
         } else {
             format!("{col}::text = ANY ($1)")
         };
-        let n = spi(Spi::get_one_with_args::<i64>(
+        let n = read_one::<i64>(
             &format!("SELECT count(*) FROM {} WHERE {cond}", c.table_sql),
             &[values.to_vec().into()],
-        ))?
+        )?
         .unwrap_or(0);
         if n > 0 {
             out.push((format!("{}.{}", c.table_sql, col), n));
@@ -292,22 +302,24 @@ fn type_exists(written: &str) -> Result<bool> {
     let mut typmod: i32 = -1;
     // SAFETY: valid C string and out-pointers. A name that does not parse
     // as one type name raises a syntax error, reported as such below.
-    let parsed = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| unsafe {
-        pg_sys::parseTypeString(c.as_ptr(), &mut oid, &mut typmod, true);
-        Ok(())
-    }))
-    .catch_when(PgSqlErrorCode::ERRCODE_SYNTAX_ERROR, |e| {
-        let why = match &e {
-            pgrx::pg_sys::panic::CaughtError::PostgresError(r) => r.message().to_string(),
-            _ => String::from("syntax error"),
-        };
-        Err(MigrateError::new(
-            PgSqlErrorCode::ERRCODE_SYNTAX_ERROR,
-            format!("invalid type name \"{written}\": {why}"),
-        )
-        .with_hint("A type is written as in SQL: integer, varchar(20), text[], my_enum."))
-    })
-    .execute();
+    let parsed = shell::as_caller(|| {
+        PgTryBuilder::new(std::panic::AssertUnwindSafe(|| unsafe {
+            pg_sys::parseTypeString(c.as_ptr(), &mut oid, &mut typmod, true);
+            Ok(())
+        }))
+        .catch_when(PgSqlErrorCode::ERRCODE_SYNTAX_ERROR, |e| {
+            let why = match &e {
+                pgrx::pg_sys::panic::CaughtError::PostgresError(r) => r.message().to_string(),
+                _ => String::from("syntax error"),
+            };
+            Err(MigrateError::new(
+                code::SYNTAX,
+                format!("invalid type name \"{written}\": {why}"),
+            )
+            .with_hint("A type is written as in SQL: integer, varchar(20), text[], my_enum."))
+        })
+        .execute()
+    });
     parsed?;
     Ok(oid != pg_sys::InvalidOid)
 }
@@ -320,16 +332,16 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
     use crate::model::{Constraint, Index, Model, ModelColumn, Table};
     use crate::ops::{ConstraintKind, Identity, References};
     let mut m = Model::default();
-    spi(Spi::connect_mut(|c| {
+    reading(|c| {
         let saved: Option<String> = c
-            .update(
+            .select(
                 "SELECT pg_catalog.current_setting('search_path')",
                 Some(1),
                 &[],
             )?
             .first()
             .get(1)?;
-        c.update(
+        c.select(
             "SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)",
             None,
             &[],
@@ -348,7 +360,7 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
             "r.relnamespace = {ns} AND r.relkind = 'r' AND NOT r.relispartition AND {}",
             own("pg_class", "r.oid")
         );
-        for row in c.update(
+        for row in c.select(
             &format!(
                 "SELECT t.typname::text, ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e \
                   WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) \
@@ -362,7 +374,7 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
             let values: Vec<Option<String>> = row.get(2)?.unwrap_or_default();
             m.enums.insert(name, values.into_iter().flatten().collect());
         }
-        for row in c.update(
+        for row in c.select(
             &format!(
                 "SELECT r.relname::text, pg_catalog.obj_description(r.oid, 'pg_class') \
                    FROM pg_catalog.pg_class r WHERE {tables}"
@@ -381,7 +393,7 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
         }
         // a column whose default takes the next value of a sequence it owns,
         // under the name PostgreSQL gives a serial's sequence, is a serial
-        for row in c.update(
+        for row in c.select(
             &format!(
                 "SELECT r.relname::text, a.attname::text, \
                         CASE WHEN s.relname IS NOT NULL AND a.atttypid IN (21, 23, 20) \
@@ -430,7 +442,7 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                 comment: row.get(9)?,
             });
         }
-        for row in c.update(
+        for row in c.select(
             &format!(
                 "SELECT r.relname::text, k.conname::text, k.contype::text, \
                         ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(n, o) \
@@ -502,7 +514,7 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
         // an index with more than keys, uniqueness, method and predicate
         // (orderings, operator classes, collations, INCLUDE, NULLS NOT
         // DISTINCT) keeps its whole definition
-        for row in c.update(
+        for row in c.select(
             &format!(
                 "SELECT r.relname::text, ic.relname::text, i.indisunique, am.amname::text, \
                         ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 \
@@ -554,7 +566,7 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                 "pg_catalog.pg_describe_object('pg_catalog.{catalog}'::pg_catalog.regclass, {oid}, {sub})"
             )
         };
-        for row in c.update(
+        for row in c.select(
             &format!(
                 "SELECT {} FROM pg_catalog.pg_class r WHERE r.relnamespace = {ns} AND {} \
                     AND (r.relkind IN ('v', 'm', 'f', 'c', 'p') OR r.relispartition \
@@ -631,13 +643,13 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                 m.other.push(o);
             }
         }
-        c.update(
+        c.select(
             "SELECT pg_catalog.set_config('search_path', $1, true)",
             None,
             &[saved.unwrap_or_default().as_str().into()],
         )?;
-        Ok::<_, pgrx::spi::Error>(())
-    }))?;
+        Ok(())
+    })?;
     Ok(m)
 }
 

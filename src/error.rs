@@ -48,8 +48,24 @@ pub mod code {
     pub const NOT_SCHEMA: C = C::ERRCODE_FEATURE_NOT_SUPPORTED; // 0A000
     /// `migrate.check`: the live schema differs from the desired one.
     pub const DIFFERS: C = C::ERRCODE_INVALID_SCHEMA_DEFINITION; // 42P15
-    /// Autogenerate on a database that is not at head.
-    pub const NOT_AT_HEAD: C = C::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE; // 55000
+    /// Not in the state the call needs: autogenerate not at head, a
+    /// drifted history, a state-changing call from inside a migration.
+    pub const NOT_READY: C = C::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE; // 55000
+    /// Rows still hold an enum value that is to be removed.
+    pub const HELD: C = C::ERRCODE_OBJECT_IN_USE; // 55006
+    /// A function that writes, on a hot standby or in a read-only
+    /// transaction.
+    pub const READ_ONLY: C = C::ERRCODE_READ_ONLY_SQL_TRANSACTION; // 25006
+    /// BEGIN, COMMIT or ROLLBACK inside an op.
+    pub const TRANSACTION_CONTROL: C = C::ERRCODE_INVALID_TRANSACTION_TERMINATION; // 2D000
+    /// COPY to or from the client inside an op.
+    pub const NO_COPY: C = C::ERRCODE_FEATURE_NOT_SUPPORTED; // 0A000
+    /// A schema that does not exist.
+    pub const NO_SCHEMA: C = C::ERRCODE_INVALID_SCHEMA_NAME; // 3F000
+    /// A type name that does not parse as one type name.
+    pub const SYNTAX: C = C::ERRCODE_SYNTAX_ERROR; // 42601
+    /// A bug: an internal failure that no input should cause.
+    pub const INTERNAL: C = C::ERRCODE_INTERNAL_ERROR; // XX000
 }
 
 #[derive(Debug, Clone, PartialEq)]

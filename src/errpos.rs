@@ -89,7 +89,7 @@ impl Drop for Frame {
 pub fn located<T>(source: Source, f: impl FnOnce() -> Result<T>) -> (Result<T>, Option<usize>) {
     POSITION.with(|c| c.set(0));
     let frame = Frame::push(&source);
-    let outcome = crate::run::caught(f);
+    let outcome = crate::shell::caught(f);
     drop(frame);
     let position = POSITION.with(|c| c.replace(0));
     let failed = outcome.is_err();

@@ -27,6 +27,7 @@ pub mod quote;
 pub mod render;
 pub mod run;
 pub mod scratch;
+pub mod shell;
 pub mod store;
 pub mod target;
 

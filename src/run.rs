@@ -14,9 +14,9 @@ use crate::ops::{op_label, revision_ops, Op};
 use crate::plan::{self, Direction, Mode, Plan};
 use crate::quote::{ident, literal, qualified};
 use crate::render::{self, render, Line, ScriptStep};
+use crate::shell::{self, guarded};
 use crate::store::{self, LogEntry};
 use crate::target::Target;
-use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -100,7 +100,7 @@ pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
                 step: si,
                 op: n,
             };
-            guarded(&label, || run_op(op, &later, &mut statements))
+            shell::migrating(|| guarded(&label, || run_op(op, &later, &mut statements)))
                 .map_err(|e| no_cascade_hint(op, e))?;
         }
         log.push(LogEntry {
@@ -176,7 +176,7 @@ fn refuse_drift(graph: &Graph, versions: &[String]) -> Result<()> {
         .map(|(id, why)| format!("{id}: {why}"))
         .collect();
     Err(MigrateError::new(
-        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        code::NOT_READY,
         format!(
             "the migration history has drifted: {} problem(s) with applied revisions",
             problems.len()
@@ -425,34 +425,6 @@ fn now() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Run `f`; any error it returns or PostgreSQL raises inside it comes back
-/// as a [`MigrateError`] whose message starts with `label`.
-pub(crate) fn guarded<T>(label: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    caught(f).map_err(|e| e.context(label))
-}
-
-/// Run `f`; a PostgreSQL error (or a panic) inside it comes back as an
-/// `Err`, with PostgreSQL's SQLSTATE, message, detail and hint.
-pub(crate) fn caught<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    PgTryBuilder::new(std::panic::AssertUnwindSafe(f))
-        .catch_others(|caught| Err(from_caught(caught)))
-        .execute()
-}
-
-fn from_caught(caught: CaughtError) -> MigrateError {
-    let report = match &caught {
-        CaughtError::PostgresError(r)
-        | CaughtError::ErrorReport(r)
-        | CaughtError::RustPanic { ereport: r, .. } => r,
-    };
-    MigrateError {
-        code: report.sql_error_code(),
-        message: report.message().to_string(),
-        detail: report.detail().map(str::to_string),
-        hint: report.hint().map(str::to_string),
-    }
-}
-
 /// The ops that run after the current one in this call.
 struct Later<'a> {
     steps: &'a [Step],
@@ -678,7 +650,7 @@ fn swap(
             }
             let values: Vec<String> = removed.iter().map(|v| literal(v)).collect();
             return Err(MigrateError::new(
-                PgSqlErrorCode::ERRCODE_OBJECT_IN_USE,
+                code::HELD,
                 format!("cannot remove {} from enum {ty}: {why}", values.join(", ")),
             )
             .with_hint("Give \"replace_with\" (drop_enum_value), or change those rows and defaults in an earlier op."));
@@ -822,15 +794,5 @@ fn run_sql(sql: &str) -> Result<()> {
 }
 
 fn spi_run(sql: &str) -> Result<()> {
-    Spi::run(sql).map_err(|e| match e {
-        pgrx::spi::Error::SpiError(pgrx::spi::SpiErrorCodes::Transaction) => MigrateError::new(
-            PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_TERMINATION,
-            "transaction control (BEGIN, COMMIT, ROLLBACK) cannot run inside a migration",
-        )
-        .with_hint("A run is one transaction, the caller's; remove the statement from the op."),
-        other => MigrateError::new(
-            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-            format!("SPI failed: {other}"),
-        ),
-    })
+    shell::as_caller(|| shell::write(sql, &[]))
 }

@@ -10,12 +10,12 @@
 //! schema's name, both sides print qualified names identically, and the
 //! live database is unchanged whatever happens.
 
-use crate::catalog::{self, spi};
+use crate::catalog;
 use crate::ddl::{self, Statement};
 use crate::error::{MigrateError, Result};
 use crate::model::Model;
 use crate::quote::ident;
-use crate::run::guarded;
+use crate::shell::{self, guarded, read_one, spi};
 use pgrx::list::PgList;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -214,13 +214,13 @@ fn rolled_back<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     // SAFETY: the pattern PL/pgSQL uses for exception blocks: remember the
     // caller's memory context and resource owner, begin, run, roll back,
     // restore. Errors are caught (and the error state flushed) by
-    // run::caught before the rollback.
+    // shell::caught before the rollback.
     let (context, owner) = unsafe { (pg_sys::CurrentMemoryContext, pg_sys::CurrentResourceOwner) };
     unsafe {
         pg_sys::BeginInternalSubTransaction(std::ptr::null());
         pg_sys::CurrentMemoryContext = context;
     }
-    let outcome = crate::run::caught(f);
+    let outcome = shell::caught(f);
     unsafe {
         pg_sys::RollbackAndReleaseCurrentSubTransaction();
         pg_sys::CurrentMemoryContext = context;
@@ -240,13 +240,26 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
     let mut aside = String::new();
     let mut reach_aside = false;
     let mut printed = String::new();
+    let mut path = String::new();
+    // the schemas of the caller's search_path (one qualified call, safe
+    // under any search_path)
+    let callers: Vec<String> = shell::as_caller(|| {
+        read_one::<Vec<Option<String>>>(
+            "SELECT pg_catalog.current_schemas(false)::pg_catalog.text[]",
+            &[],
+        )
+    })?
+    .unwrap_or_default()
+    .into_iter()
+    .flatten()
+    .collect();
     guarded(&format!("preparing a scratch schema named \"{schema}\""), || {
         spi(Spi::connect_mut(|c| {
             let row = c.update(
                 "SELECT pg_catalog.format('migrate_live_%s_%s', pg_catalog.pg_backend_pid(), \
                         pg_catalog.txid_current()), \
                         (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(s), ', ') \
-                           FROM pg_catalog.unnest(pg_catalog.current_schemas(false)) s WHERE s <> $1), \
+                           FROM pg_catalog.unnest($2::pg_catalog.text[]) s WHERE s <> $1), \
                         EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
                                   JOIN pg_catalog.pg_type t ON d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass \
                                    AND d.objid = t.oid \
@@ -260,7 +273,7 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
                                        (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1)), \
                         pg_catalog.quote_ident($1)",
                 Some(1),
-                &[schema.into()],
+                &[schema.into(), callers.clone().into()],
             )?;
             let first = row.first();
             aside = first.get::<String>(1)?.unwrap_or_else(|| "migrate_live".into());
@@ -273,7 +286,7 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
                 &[],
             )?;
             c.update(&format!("CREATE SCHEMA {}", ident(schema)), None, &[])?;
-            let mut path = format!("{}, pg_catalog", ident(schema));
+            path = format!("{}, pg_catalog", ident(schema));
             for more in others.iter().chain(extensions.then_some(&ident(&aside))) {
                 path.push_str(", ");
                 path.push_str(more);
@@ -282,11 +295,6 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
             // the desired schema
             path.push_str(", pg_temp");
             reach_aside = extensions;
-            c.update(
-                "SELECT pg_catalog.set_config('search_path', $1, true)",
-                None,
-                &[path.as_str().into()],
-            )?;
             Ok::<_, pgrx::spi::Error>(())
         }))
     })
@@ -299,9 +307,7 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
     })?;
     for s in statements {
         let (ran, position) = crate::errpos::located(crate::errpos::Source::Ran(&s.text), || {
-            spi(Spi::connect_mut(|c| {
-                c.update(&s.text, None, &[]).map(|_| ())
-            }))
+            shell::with_search_path(&path, || shell::write(&s.text, &[]))
         });
         ran.map_err(|e| {
             let e = e.context(&s.label());
@@ -334,7 +340,7 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
 /// the desired schema must still define what it uses: refuse any other
 /// object of the live schema that the scratch schema now depends on.
 fn only_extension_objects_used(schema: &str, aside: &str) -> Result<()> {
-    let used: Option<Vec<Option<String>>> = spi(Spi::get_one_with_args(
+    let used: Option<Vec<Option<String>>> = read_one(
         "SELECT pg_catalog.array_agg(DISTINCT pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0)) \
            FROM pg_catalog.pg_depend d \
           WHERE d.deptype = 'n' \
@@ -360,7 +366,7 @@ fn only_extension_objects_used(schema: &str, aside: &str) -> Result<()> {
                                                    WHERE d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass \
                                                      AND t.oid = d.refobjid)))",
         &[aside.into(), schema.into()],
-    ))?;
+    )?;
     let used: Vec<String> = used
         .unwrap_or_default()
         .into_iter()

@@ -1,10 +1,9 @@
 //! Reads and writes of the extension's own tables: `migrate.revisions`,
 //! `migrate.version` and `migrate.log`, and the lock that serializes runs.
 
-use crate::catalog::spi;
 use crate::error::{MigrateError, Result};
 use crate::graph::{Graph, Node};
-use pgrx::prelude::*;
+use crate::shell::{read, read_one, write};
 use serde_json::Value;
 
 /// The advisory lock every run and every `migrate.revision()` takes for the
@@ -19,95 +18,96 @@ const LOCK_KEY: i64 = 0x6d69_6772_6174_6500;
 /// state row then fails with PostgreSQL's own serialization error (40001),
 /// instead of running revisions twice.
 pub fn lock() -> Result<()> {
-    spi(Spi::run_with_args(
+    write(
         "SELECT pg_catalog.pg_advisory_xact_lock($1)",
         &[LOCK_KEY.into()],
-    ))?;
-    let touched = spi(Spi::get_one::<i64>(
+    )?;
+    let touched = crate::shell::write_returning(
         "WITH u AS (UPDATE migrate.state SET runs = runs + 1 RETURNING 1) SELECT count(*) FROM u",
-    ))?;
+        &[],
+        |rows| rows.first().get::<i64>(1),
+    )?;
     if touched != Some(1) {
-        spi(Spi::run(
+        write(
             "INSERT INTO migrate.state (runs) VALUES (1) ON CONFLICT DO NOTHING",
-        ))?;
+            &[],
+        )?;
     }
     Ok(())
 }
 
 /// The whole revision graph (ids and edges, not ops), in load order.
 pub fn load_graph() -> Result<Graph> {
-    let nodes = spi(Spi::connect_mut(|c| {
-        let rows = c.update(
-            "SELECT id, down_revision, depends_on, message, branch_labels FROM migrate.revisions \
-             ORDER BY created_at, id",
-            None,
-            &[],
-        )?;
-        let mut nodes = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id: Option<String> = row.get(1)?;
-            let parents: Option<Vec<Option<String>>> = row.get(2)?;
-            let deps: Option<Vec<Option<String>>> = row.get(3)?;
-            let labels: Option<Vec<Option<String>>> = row.get(5)?;
-            nodes.push(Node {
-                id: id.unwrap_or_default(),
-                parents: parents.unwrap_or_default().into_iter().flatten().collect(),
-                depends_on: deps.unwrap_or_default().into_iter().flatten().collect(),
-                labels: labels.unwrap_or_default().into_iter().flatten().collect(),
-                message: row.get(4)?,
-            });
-        }
-        Ok::<_, pgrx::spi::Error>(nodes)
-    }))?;
+    let nodes = read(
+        "SELECT id, down_revision, depends_on, message, branch_labels FROM migrate.revisions \
+         ORDER BY created_at, id",
+        &[],
+        |rows| {
+            let mut nodes = Vec::with_capacity(rows.len());
+            for row in rows {
+                let id: Option<String> = row.get(1)?;
+                let parents: Option<Vec<Option<String>>> = row.get(2)?;
+                let deps: Option<Vec<Option<String>>> = row.get(3)?;
+                let labels: Option<Vec<Option<String>>> = row.get(5)?;
+                nodes.push(Node {
+                    id: id.unwrap_or_default(),
+                    parents: parents.unwrap_or_default().into_iter().flatten().collect(),
+                    depends_on: deps.unwrap_or_default().into_iter().flatten().collect(),
+                    labels: labels.unwrap_or_default().into_iter().flatten().collect(),
+                    message: row.get(4)?,
+                });
+            }
+            Ok(nodes)
+        },
+    )?;
     Graph::new(nodes)
 }
 
 /// The rows of `migrate.version`.
 pub fn versions() -> Result<Vec<String>> {
-    spi(Spi::connect_mut(|c| {
-        let rows = c.update(
-            "SELECT version_num FROM migrate.version ORDER BY version_num",
-            None,
-            &[],
-        )?;
-        let mut out = Vec::new();
-        for row in rows {
-            if let Some(v) = row.get::<String>(1)? {
-                out.push(v);
+    read(
+        "SELECT version_num FROM migrate.version ORDER BY version_num",
+        &[],
+        |rows| {
+            let mut out = Vec::new();
+            for row in rows {
+                if let Some(v) = row.get::<String>(1)? {
+                    out.push(v);
+                }
             }
-        }
-        Ok(out)
-    }))
+            Ok(out)
+        },
+    )
 }
 
 /// The stored upgrade and downgrade JSON (as text) of the given revisions.
 pub fn ops_of(ids: &[String]) -> Result<Vec<(String, String, Option<String>)>> {
-    spi(Spi::connect_mut(|c| {
-        let rows = c.update(
-            "SELECT id, upgrade::text, downgrade::text FROM migrate.revisions WHERE id = ANY($1)",
-            None,
-            &[ids.to_vec().into()],
-        )?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id: Option<String> = row.get(1)?;
-            let up: Option<String> = row.get(2)?;
-            out.push((
-                id.unwrap_or_default(),
-                up.unwrap_or_else(|| "null".into()),
-                row.get(3)?,
-            ));
-        }
-        Ok(out)
-    }))
+    read(
+        "SELECT id, upgrade::text, downgrade::text FROM migrate.revisions WHERE id = ANY($1)",
+        &[ids.to_vec().into()],
+        |rows| {
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let id: Option<String> = row.get(1)?;
+                let up: Option<String> = row.get(2)?;
+                out.push((
+                    id.unwrap_or_default(),
+                    up.unwrap_or_else(|| "null".into()),
+                    row.get(3)?,
+                ));
+            }
+            Ok(out)
+        },
+    )
 }
 
 /// A fresh 12-hex-digit id.
 pub fn new_id() -> Result<String> {
-    spi(Spi::get_one::<String>(
+    read_one::<String>(
         "SELECT pg_catalog.substr(pg_catalog.md5(pg_catalog.gen_random_uuid()::text), 1, 12)",
-    ))?
-    .ok_or_else(|| MigrateError::new(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, "no id generated"))
+        &[],
+    )?
+    .ok_or_else(|| MigrateError::new(crate::error::code::INTERNAL, "no id generated"))
 }
 
 pub struct NewRevision<'a> {
@@ -122,7 +122,7 @@ pub struct NewRevision<'a> {
 }
 
 pub fn insert_revision(r: NewRevision) -> Result<()> {
-    spi(Spi::run_with_args(
+    write(
         "INSERT INTO migrate.revisions \
                 (id, down_revision, depends_on, branch_labels, message, upgrade, downgrade) \
          VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)",
@@ -135,7 +135,7 @@ pub fn insert_revision(r: NewRevision) -> Result<()> {
             r.upgrade.into(),
             r.downgrade.into(),
         ],
-    ))
+    )
 }
 
 /// Whether the stored revision `id` has exactly this content (parents
@@ -148,7 +148,7 @@ pub fn same_revision(
     depends_on: &[String],
     labels: &[String],
 ) -> Result<bool> {
-    Ok(spi(Spi::get_one_with_args::<bool>(
+    Ok(read_one::<bool>(
         "SELECT upgrade = $2::jsonb AND downgrade IS NOT DISTINCT FROM $3::jsonb \
                 AND message IS NOT DISTINCT FROM $4 AND depends_on = $5 AND branch_labels = $6 \
            FROM migrate.revisions WHERE id = $1",
@@ -160,7 +160,7 @@ pub fn same_revision(
             depends_on.to_vec().into(),
             labels.to_vec().into(),
         ],
-    ))?
+    )?
     .unwrap_or(false))
 }
 
@@ -194,7 +194,7 @@ pub fn record(
             })
         })
         .collect();
-    spi(Spi::run_with_args(
+    write(
         "WITH steps AS ( \
              SELECT ord, s FROM pg_catalog.jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(s, ord)), \
          logged AS ( \
@@ -219,44 +219,43 @@ pub fn record(
             up.to_vec().into(),
             down.to_vec().into(),
         ],
-    ))
+    )
 }
 
 /// After a stamp: `migrate.applied` holds exactly `applied`, with the
 /// checksums of the revisions as stored now.
 pub fn restamp(applied: &[String]) -> Result<()> {
-    spi(Spi::run_with_args(
+    write(
         "WITH gone AS (DELETE FROM migrate.applied WHERE revision <> ALL($1)) \
          INSERT INTO migrate.applied (revision, checksum) \
          SELECT r.id, migrate._checksum(r) FROM migrate.revisions r WHERE r.id = ANY($1) \
          ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum \
          WHERE migrate.applied.checksum <> EXCLUDED.checksum",
         &[applied.to_vec().into()],
-    ))
+    )
 }
 
 /// Each recorded checksum with the checksum of the revision as stored now
 /// (None when the revision is gone).
 pub fn checksums() -> Result<Vec<(String, String, Option<String>)>> {
-    spi(Spi::connect_mut(|c| {
-        let rows = c.update(
-            "SELECT a.revision, a.checksum, migrate._checksum(r) \
-               FROM migrate.applied a LEFT JOIN migrate.revisions r ON r.id = a.revision",
-            None,
-            &[],
-        )?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id: Option<String> = row.get(1)?;
-            let recorded: Option<String> = row.get(2)?;
-            out.push((
-                id.unwrap_or_default(),
-                recorded.unwrap_or_default(),
-                row.get(3)?,
-            ));
-        }
-        Ok(out)
-    }))
+    read(
+        "SELECT a.revision, a.checksum, migrate._checksum(r) \
+           FROM migrate.applied a LEFT JOIN migrate.revisions r ON r.id = a.revision",
+        &[],
+        |rows| {
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let id: Option<String> = row.get(1)?;
+                let recorded: Option<String> = row.get(2)?;
+                out.push((
+                    id.unwrap_or_default(),
+                    recorded.unwrap_or_default(),
+                    row.get(3)?,
+                ));
+            }
+            Ok(out)
+        },
+    )
 }
 
 /// One stored revision, for `migrate.show()`.
@@ -270,26 +269,25 @@ pub struct StoredRevision {
 }
 
 pub fn load_revision(id: &str) -> Result<Option<StoredRevision>> {
-    spi(Spi::connect_mut(|c| {
-        let rows = c.update(
-            "SELECT r.message, r.created_at::text, r.upgrade::text, r.downgrade::text, \
-                    migrate._checksum(r), a.checksum \
-               FROM migrate.revisions r LEFT JOIN migrate.applied a ON a.revision = r.id \
-              WHERE r.id = $1",
-            Some(1),
-            &[id.into()],
-        )?;
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let row = rows.first();
-        Ok(Some(StoredRevision {
-            message: row.get(1)?,
-            created_at: row.get(2)?,
-            upgrade: row.get::<String>(3)?.unwrap_or_else(|| "null".into()),
-            downgrade: row.get(4)?,
-            checksum: row.get(5)?,
-            applied_checksum: row.get(6)?,
-        }))
-    }))
+    read(
+        "SELECT r.message, r.created_at::text, r.upgrade::text, r.downgrade::text, \
+                migrate._checksum(r), a.checksum \
+           FROM migrate.revisions r LEFT JOIN migrate.applied a ON a.revision = r.id \
+          WHERE r.id = $1",
+        &[id.into()],
+        |rows| {
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            let row = rows.first();
+            Ok(Some(StoredRevision {
+                message: row.get(1)?,
+                created_at: row.get(2)?,
+                upgrade: row.get::<String>(3)?.unwrap_or_else(|| "null".into()),
+                downgrade: row.get(4)?,
+                checksum: row.get(5)?,
+                applied_checksum: row.get(6)?,
+            }))
+        },
+    )
 }

@@ -1,0 +1,275 @@
+//! The boundary between the extension and PostgreSQL.
+//!
+//! Every SQL function enters through [`entry`]. It
+//! - refuses, up front and with one clear line, what cannot work here: a
+//!   function that writes, on a hot standby or in a read-only transaction
+//!   (25006), and a function that changes migration state from inside a
+//!   running migration (55000);
+//! - runs the engine's own SQL with `search_path = pg_catalog, pg_temp`, so
+//!   that nothing a caller's search_path finds first (a function or an
+//!   operator planted in `public`) can run with the caller's rights; the
+//!   user's own SQL (ops, desired schemas) runs under the caller's
+//!   search_path again through [`as_caller`];
+//! - catches every PostgreSQL error and every panic inside, and raises it
+//!   as PostgreSQL's own SQLSTATE, message, detail and hint: no Rust
+//!   backtrace or panic text ever reaches a client.
+//!
+//! SPI goes through [`read`]/[`reading`] (read-only SPI, which works on a hot
+//! standby) and [`write`] (statements that change something).
+
+use crate::error::{code, MigrateError, Result};
+use pgrx::datum::DatumWithOid;
+use pgrx::pg_sys::panic::CaughtError;
+use pgrx::prelude::*;
+use pgrx::spi::{SpiClient, SpiTupleTable};
+use std::cell::{Cell, RefCell};
+use std::ffi::{CStr, CString};
+
+/// What a SQL function needs from the transaction it runs in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Only reads: works on a hot standby and in read-only transactions.
+    Read,
+    /// Changes nothing that lasts, but evaluates DDL in a rolled-back
+    /// subtransaction (diff, check): needs a writable transaction.
+    Scratch,
+    /// Changes the migration state (revisions, version, schema): needs a
+    /// writable transaction, and is refused inside a running migration.
+    Write,
+}
+
+/// The search_path the engine's own statements run under.
+const ENGINE_PATH: &str = "pg_catalog, pg_temp";
+
+thread_local! {
+    /// The search_path of the outermost caller, for its own SQL.
+    static CALLER_PATH: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// Set while upgrade or downgrade runs ops (user SQL).
+    static MIGRATING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run the body of the SQL function `function` (e.g. `migrate.upgrade`) and
+/// return its value, or raise its error in PostgreSQL.
+pub fn entry<T>(function: &str, access: Access, f: impl FnOnce() -> Result<T>) -> T {
+    match enter(function, access, f) {
+        Ok(v) => v,
+        Err(e) => e.raise(),
+    }
+}
+
+fn enter<T>(function: &str, access: Access, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    if access != Access::Read {
+        refuse_read_only(function, access)?;
+    }
+    if access == Access::Write && MIGRATING.with(Cell::get) {
+        let call = if function.starts_with("migrate.") {
+            format!("call {function}")
+        } else {
+            format!("make {function}")
+        };
+        return Err(MigrateError::new(
+            code::NOT_READY,
+            format!("cannot {call} from inside a migration"),
+        )
+        .with_hint(
+            "An op of a running upgrade or downgrade may not change the migration state; \
+             call it after the run.",
+        ));
+    }
+    let caller = current_search_path();
+    CALLER_PATH.with(|p| p.borrow_mut().push(caller));
+    let outcome = caught(|| with_search_path(ENGINE_PATH, f));
+    CALLER_PATH.with(|p| p.borrow_mut().pop());
+    outcome
+}
+
+/// 25006 for a function that needs to write, on a standby or in a
+/// read-only transaction.
+fn refuse_read_only(function: &str, access: Access) -> Result<()> {
+    // SAFETY: plain reads of the server's state for this backend.
+    let (recovery, read_only) = unsafe { (pg_sys::RecoveryInProgress(), pg_sys::XactReadOnly) };
+    if !recovery && !read_only {
+        return Ok(());
+    }
+    let what = match access {
+        Access::Scratch => "evaluates the desired schema in a scratch schema, which",
+        _ => "changes the database, which",
+    };
+    let (message, hint) = if recovery {
+        (
+            format!("{function} cannot run on a hot standby"),
+            format!("{function} {what} needs the primary; the read-only functions (current, heads, history, show, sql, verify, model) work here."),
+        )
+    } else {
+        (
+            format!("{function} cannot run in a read-only transaction"),
+            format!("{function} {what} needs a read-write transaction (not BEGIN READ ONLY, not default_transaction_read_only)."),
+        )
+    };
+    Err(MigrateError::new(code::READ_ONLY, message).with_hint(hint))
+}
+
+/// Mark the time `f` runs ops (user SQL) of an upgrade or downgrade: the
+/// functions that change migration state refuse to run meanwhile.
+pub fn migrating<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            MIGRATING.with(|m| m.set(self.0));
+        }
+    }
+    let _reset = Reset(MIGRATING.with(|m| m.replace(true)));
+    f()
+}
+
+/// Run `f` (the user's own SQL) under the caller's search_path.
+pub fn as_caller<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let path = CALLER_PATH.with(|p| p.borrow().last().cloned());
+    match path {
+        Some(path) => with_search_path(&path, f),
+        None => f(),
+    }
+}
+
+/// The caller's search_path, as `SET search_path` would take it.
+pub fn caller_search_path() -> String {
+    CALLER_PATH
+        .with(|p| p.borrow().last().cloned())
+        .unwrap_or_else(current_search_path)
+}
+
+fn current_search_path() -> String {
+    // SAFETY: search_path always exists; the value is copied at once.
+    unsafe {
+        let value = pg_sys::GetConfigOption(c"search_path".as_ptr(), false, false);
+        if value.is_null() {
+            String::new()
+        } else {
+            CStr::from_ptr(value).to_string_lossy().into_owned()
+        }
+    }
+}
+
+/// Run `f` with `search_path` set to `path`, as a function's
+/// `SET search_path` clause does: a GUC nest level, restored afterwards.
+pub fn with_search_path<T>(path: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let value = CString::new(path)
+        .map_err(|_| MigrateError::invalid("a search_path must not contain a NUL character"))?;
+    // SAFETY: what fmgr_security_definer does for a SET clause: a new nest
+    // level, the value saved at that level, the level closed again below.
+    let level = unsafe {
+        let level = pg_sys::NewGUCNestLevel();
+        pg_sys::set_config_option(
+            c"search_path".as_ptr(),
+            value.as_ptr(),
+            pg_sys::GucContext::PGC_USERSET,
+            pg_sys::GucSource::PGC_S_SESSION,
+            pg_sys::GucAction::GUC_ACTION_SAVE,
+            true,
+            0,
+            false,
+        );
+        level
+    };
+    let outcome = f();
+    // SAFETY: closes the level opened above, and any level `f` left open
+    // when an error inside it was caught.
+    unsafe { pg_sys::AtEOXact_GUC(true, level) };
+    outcome
+}
+
+/// Run `f`; any error it returns or PostgreSQL raises inside it comes back
+/// as a [`MigrateError`] whose message starts with `label`.
+pub fn guarded<T>(label: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    caught(f).map_err(|e| e.context(label))
+}
+
+/// Run `f`; a PostgreSQL error (or a panic) inside it comes back as an
+/// `Err`, with PostgreSQL's SQLSTATE, message, detail and hint (and never a
+/// backtrace).
+pub fn caught<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    PgTryBuilder::new(std::panic::AssertUnwindSafe(f))
+        .catch_others(|caught| Err(from_caught(caught)))
+        .execute()
+}
+
+fn from_caught(caught: CaughtError) -> MigrateError {
+    match &caught {
+        CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => MigrateError {
+            code: r.sql_error_code(),
+            message: r.message().to_string(),
+            detail: r.detail().map(str::to_string),
+            hint: r.hint().map(str::to_string),
+        },
+        CaughtError::RustPanic { ereport, .. } => MigrateError::new(
+            code::INTERNAL,
+            format!("internal error in migrate_ext: {}", ereport.message()),
+        )
+        .with_hint("This is a bug; please report it with the statement that caused it."),
+    }
+}
+
+/// Turn an SPI failure into our error type (these are internal failures,
+/// not user mistakes: SPI raises PostgreSQL errors for those).
+pub fn spi<T>(r: std::result::Result<T, pgrx::spi::Error>) -> Result<T> {
+    r.map_err(|e| match e {
+        pgrx::spi::Error::SpiError(pgrx::spi::SpiErrorCodes::Transaction) => MigrateError::new(
+            code::TRANSACTION_CONTROL,
+            "transaction control (BEGIN, COMMIT, ROLLBACK) cannot run inside a migration",
+        )
+        .with_hint("A run is one transaction, the caller's; remove the statement from the op."),
+        pgrx::spi::Error::SpiError(pgrx::spi::SpiErrorCodes::Copy) => MigrateError::new(
+            code::NO_COPY,
+            "COPY to or from the client cannot run inside a migration",
+        )
+        .with_hint(
+            "A migration runs inside the server, with no client to send rows to or from: \
+             use bulk_insert, INSERT ... SELECT, or COPY to or from a server file.",
+        ),
+        other => MigrateError::new(code::INTERNAL, format!("SPI failed: {other}")),
+    })
+}
+
+/// Read rows: `f` gets the result. Read-only SPI (`select`), so it works on
+/// a hot standby; once the transaction has written, pgrx runs it with a
+/// fresh snapshot, so a run sees what it (and others before its lock) did.
+pub fn read<T>(
+    sql: &str,
+    args: &[DatumWithOid],
+    f: impl for<'c> FnOnce(SpiTupleTable<'c>) -> pgrx::spi::Result<T>,
+) -> Result<T> {
+    spi(Spi::connect(|c| f(c.select(sql, None, args)?)))
+}
+
+/// Several reads on one SPI connection.
+pub fn reading<T>(f: impl FnOnce(&SpiClient<'_>) -> pgrx::spi::Result<T>) -> Result<T> {
+    spi(Spi::connect(f))
+}
+
+/// One value of the first row (None when there is no row, or it is NULL).
+pub fn read_one<T: pgrx::FromDatum + pgrx::IntoDatum>(
+    sql: &str,
+    args: &[DatumWithOid],
+) -> Result<Option<T>> {
+    read(sql, args, |rows| {
+        if rows.is_empty() {
+            Ok(None)
+        } else {
+            rows.first().get(1)
+        }
+    })
+}
+
+/// Run a statement that changes something.
+pub fn write(sql: &str, args: &[DatumWithOid]) -> Result<()> {
+    spi(Spi::connect_mut(|c| c.update(sql, None, args).map(|_| ())))
+}
+
+/// Run a statement that changes something, and read what it returns.
+pub fn write_returning<T>(
+    sql: &str,
+    args: &[DatumWithOid],
+    f: impl for<'c> FnOnce(SpiTupleTable<'c>) -> pgrx::spi::Result<T>,
+) -> Result<T> {
+    spi(Spi::connect_mut(|c| f(c.update(sql, None, args)?)))
+}
