@@ -978,17 +978,21 @@ pub fn parse_ops(revision: &str, direction: &str, json: &Value) -> Result<Vec<Op
                 json_kind(item)
             )));
         }
-        let op: Op = serde_json::from_value(item.clone()).map_err(|e| {
+        // from text, not from the Value: serde buffers an internally tagged
+        // enum's fields, and a buffered integer above u64 fails to become a
+        // Value again; from text every number keeps its exact digits
+        let op: Op = serde_json::from_str(&item.to_string()).map_err(|e| {
             let e = e.to_string();
             match e
                 .strip_prefix("unknown variant `")
                 .and_then(|r| r.split_once('`'))
             {
-                Some((name, _)) => MigrateError::invalid(format!("{label}: unknown op \"{name}\""))
-                    .with_hint(format!(
-                        "The ops are {}; docs/ops.md describes them.",
-                        OPS.join(", ")
-                    )),
+                Some((name, _)) if name == tag && !OPS.contains(&name) => {
+                    MigrateError::invalid(format!("{label}: unknown op \"{name}\"")).with_hint(
+                        format!("The ops are {}; docs/ops.md describes them.", OPS.join(", ")),
+                    )
+                }
+                Some((name, rest)) => unknown_value(&label, item, name, rest),
                 None => MigrateError::invalid(format!("{label}: {e}"))
                     .with_hint("docs/ops.md lists every op and its fields."),
             }
@@ -998,6 +1002,38 @@ pub fn parse_ops(revision: &str, direction: &str, json: &Value) -> Result<Vec<Op
         ops.push(op);
     }
     Ok(ops)
+}
+
+/// A field whose value is not one of its allowed words (a constraint's
+/// `kind`, `on_delete`, ...): name the field and list the words.
+fn unknown_value(label: &str, item: &Value, value: &str, rest: &str) -> MigrateError {
+    fn field_of(v: &Value, value: &str, path: &str) -> Option<String> {
+        match v {
+            Value::String(s) if s == value => Some(path.to_string()),
+            Value::Object(map) => map.iter().find_map(|(k, v)| {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                field_of(v, value, &p)
+            }),
+            _ => None,
+        }
+    }
+    let field = field_of(item, value, "").unwrap_or_else(|| "?".into());
+    let allowed: Vec<&str> = rest
+        .split_once("expected one of ")
+        .map(|(_, list)| list)
+        .or_else(|| rest.split_once("expected ").map(|(_, one)| one))
+        .map(|list| list.split(" at line ").next().unwrap_or(list))
+        .map(|list| list.split(", ").map(|w| w.trim_matches('`')).collect())
+        .unwrap_or_default();
+    MigrateError::invalid(format!(
+        "{label}: field \"{field}\" must be one of {}, not \"{value}\"",
+        allowed.join(", ")
+    ))
+    .with_hint("docs/ops.md lists every op and its fields.")
 }
 
 /// A revision's upgrade and downgrade ops, from their stored JSON text:
@@ -1272,8 +1308,8 @@ mod tests {
                 "on_delete",
             ),
             (
-                json!({"op":"add_constraint","table":"t","name":"c","kind":"nope","columns":["a"]}),
-                "nope",
+                json!({"op":"add_constraint","table":"t","name":"c","kind":"exclude","columns":["a"]}),
+                "field \"kind\" must be one of primary_key, unique, check, foreign_key, not \"exclude\"",
             ),
             (
                 json!({"op":"create_index","name":"i","table":"t"}),
@@ -1468,5 +1504,34 @@ mod tests {
         let ops = parse(v.clone()).unwrap();
         assert_eq!(to_json(&ops), v);
         assert_eq!(parse(to_json(&ops)).unwrap(), ops);
+    }
+}
+
+#[cfg(test)]
+mod big_numbers {
+    use super::*;
+
+    /// Integers of any size keep every digit: above u64, above u128, and
+    /// in exponent form.
+    #[test]
+    fn integers_keep_every_digit() {
+        for n in [
+            "18446744073709551617",
+            "340282366920938463463374607431768211455",
+            "340282366920938463463374607431768211457",
+            "-170141183460469231731687303715884105729",
+            "12.5e400",
+        ] {
+            let text = format!(
+                r#"[{{"op": "add_column", "table": "t", "column": {{"name": "c", "type": "numeric", "server_default": {n}}}}},
+                    {{"op": "bulk_insert", "table": "t", "rows": [{{"c": {n}}}]}}]"#
+            );
+            let v = parse_json("r", "upgrade", &text).unwrap();
+            let ops = parse_ops("r", "upgrade", &v).unwrap();
+            let sql: Vec<String> = ops.iter().flat_map(crate::render::render).collect();
+            let shown = n.replace("e", "e+");
+            assert!(sql[0].ends_with(&format!("DEFAULT {shown}")), "{sql:?}");
+            assert!(sql[1].ends_with(&format!("VALUES ({shown})")), "{sql:?}");
+        }
     }
 }
