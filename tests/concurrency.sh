@@ -92,7 +92,33 @@ wait "$rr" || true
 late_runs=$(psql -X -At -d "$DB" -c "SELECT count(*) FROM migrate.log WHERE revision = 'late'")
 version=$(psql -X -At -d "$DB" -c "SELECT string_agg(version_num, ',') FROM migrate.version")
 echo "repeatable read: late ran $late_runs time(s); version: $version; stale session said: $(grep -o 'ERROR: .*' "$rr_out" | head -1)"
-grep -q "could not serialize" "$rr_out" && [ "$late_runs" -eq 1 ] && [ "$version" = "late" ]
-status=$?
+grep -q "could not serialize" "$rr_out" && [ "$late_runs" -eq 1 ] && [ "$version" = "late" ] || exit 1
 rm -f "$rr_out"
+
+# The caller's lock_timeout while another session holds the run lock: the
+# waiting call fails with PostgreSQL's own 55P03 and message, and nothing
+# else: no panic text, no backtrace, in any field (VERBOSITY verbose shows
+# them all; LOCATION is the source line that raised it, as for any
+# extension).
+lt_out=$(mktemp)
+psql -X -q -d "$DB" >/dev/null 2>&1 <<'SQL' &
+BEGIN;
+SELECT migrate.revision('held', id => 'held');
+SELECT pg_sleep(2);
+ROLLBACK;
+SQL
+holder=$!
+sleep 0.5
+psql -X -q -d "$DB" -v VERBOSITY=verbose >"$lt_out" 2>&1 <<'SQL'
+\set VERBOSITY verbose
+SET lock_timeout = '100ms';
+SELECT migrate.upgrade('head');
+SQL
+wait "$holder" || true
+echo "lock_timeout while waiting for the run lock: $(tr '\n' ' ' <"$lt_out")"
+grep -q "ERROR:  55P03: canceling statement due to lock timeout" "$lt_out" \
+    && ! grep -v '^LOCATION:' "$lt_out" | grep -Eiq "panic|backtrace|\.rs:|rust" \
+    && [ "$(grep -c . "$lt_out")" -le 3 ]
+status=$?
+rm -f "$lt_out"
 exit $status
