@@ -114,10 +114,13 @@ BEGIN
             USING ERRCODE = '23503',
                   HINT = 'Store that revision first, or fix down_revision / depends_on.';
     END IF;
+    -- index lookups (the primary key, the labels' GIN index), so that
+    -- storing revisions stays linear in their number
     SELECT n.id, l.label INTO bad
       FROM new_rows n CROSS JOIN LATERAL unnest(n.branch_labels) AS l(label)
-     WHERE EXISTS (SELECT 1 FROM migrate.revisions r
-                    WHERE r.id = l.label OR (r.id <> n.id AND l.label = ANY (r.branch_labels)))
+     WHERE EXISTS (SELECT 1 FROM migrate.revisions r WHERE r.id = l.label)
+        OR EXISTS (SELECT 1 FROM migrate.revisions r
+                    WHERE r.branch_labels @> ARRAY[l.label] AND r.id <> n.id)
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'revision %: branch label % is already used', bad.id, bad.label
@@ -125,7 +128,7 @@ BEGIN
                   HINT = 'A branch label names one revision and is not a revision id.';
     END IF;
     SELECT n.id INTO bad FROM new_rows n
-     WHERE EXISTS (SELECT 1 FROM migrate.revisions r WHERE n.id = ANY (r.branch_labels))
+     WHERE EXISTS (SELECT 1 FROM migrate.revisions r WHERE r.branch_labels @> ARRAY[n.id])
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'revision id % is already used as a branch label', bad.id

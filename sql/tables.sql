@@ -4,6 +4,20 @@
 CREATE SCHEMA migrate;
 COMMENT ON SCHEMA migrate IS 'migrate_ext: Alembic-style migrations inside PostgreSQL';
 
+-- The checksum of a revision: SHA-256 over its id, parents, dependencies
+-- and ops, in jsonb's canonical text (keys sorted, whitespace normalized).
+-- The message and labels are not part of what runs, so they are left out.
+-- Every call is schema-qualified: nothing on the caller's search_path can
+-- stand in for these functions.
+CREATE FUNCTION migrate._checksum_of(id text, down_revision text[], depends_on text[],
+                                     upgrade jsonb, downgrade jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.concat_ws(E'\n'::pg_catalog.text,
+        id, down_revision::pg_catalog.text, depends_on::pg_catalog.text, upgrade::pg_catalog.text,
+        COALESCE(downgrade::pg_catalog.text, 'null'::pg_catalog.text)), 'UTF8'::pg_catalog.name)), 'hex'::pg_catalog.text)
+$$;
+
 CREATE TABLE migrate.revisions (
     id            text PRIMARY KEY,
     down_revision text[] NOT NULL DEFAULT '{}',
@@ -12,10 +26,16 @@ CREATE TABLE migrate.revisions (
     message       text,
     upgrade       jsonb NOT NULL,
     downgrade     jsonb,
-    created_at    timestamptz NOT NULL DEFAULT now()
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    -- recomputed by PostgreSQL on every write, triggers or not (and on a
+    -- restore, which does not dump it): what applied checksums compare to
+    checksum      text GENERATED ALWAYS AS
+                  (migrate._checksum_of(id, down_revision, depends_on, upgrade, downgrade)) STORED
 );
 COMMENT ON TABLE migrate.revisions IS
     'Stored revisions: parents (down_revision), ops to upgrade and downgrade (NULL = the inverse of upgrade).';
+-- branch labels are looked up by value when revisions are stored
+CREATE INDEX revisions_branch_labels_idx ON migrate.revisions USING gin (branch_labels);
 
 -- Like alembic_version: one row per current head.
 CREATE TABLE migrate.version (
@@ -45,17 +65,11 @@ CREATE TABLE migrate.applied (
 );
 COMMENT ON TABLE migrate.applied IS 'Checksums of applied revisions, recorded when applied or stamped.';
 
--- The checksum of a revision: SHA-256 over its id, parents, dependencies
--- and ops, in jsonb's canonical text (keys sorted, whitespace normalized).
--- The message and labels are not part of what runs, so they are left out.
--- Every call is schema-qualified (no SET clause, so that it stays inlinable):
--- nothing on the caller's search_path can stand in for these functions.
+-- The checksum of a stored row, computed afresh (the column checksum keeps it).
 CREATE FUNCTION migrate._checksum(r migrate.revisions) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT
 AS $$
-    SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.concat_ws(E'\n'::pg_catalog.text,
-        r.id, r.down_revision::pg_catalog.text, r.depends_on::pg_catalog.text, r.upgrade::pg_catalog.text,
-        COALESCE(r.downgrade::pg_catalog.text, 'null'::pg_catalog.text)), 'UTF8'::pg_catalog.name)), 'hex'::pg_catalog.text)
+    SELECT migrate._checksum_of(r.id, r.down_revision, r.depends_on, r.upgrade, r.downgrade)
 $$;
 
 -- One row, updated by every run and every migrate.revision(): the row lock

@@ -982,16 +982,22 @@ pub fn parse_ops(revision: &str, direction: &str, json: &Value) -> Result<Vec<Op
         // enum's fields, and a buffered integer above u64 fails to become a
         // Value again; from text every number keeps its exact digits
         let op: Op = serde_json::from_str(&item.to_string()).map_err(|e| {
-            let e = e.to_string();
+            // a position in the op's re-serialized text would mislead
+            let e = match e.to_string().rsplit_once(" at line ") {
+                Some((message, _)) => message.to_string(),
+                None => e.to_string(),
+            };
             match e
                 .strip_prefix("unknown variant `")
                 .and_then(|r| r.split_once('`'))
             {
-                Some((name, _)) if name == tag && !OPS.contains(&name) => {
-                    MigrateError::invalid(format!("{label}: unknown op \"{name}\"")).with_hint(
-                        format!("The ops are {}; docs/ops.md describes them.", OPS.join(", ")),
-                    )
-                }
+                Some((name, _)) if name == tag && !OPS.contains(&name) => MigrateError::invalid(
+                    format!("{label}: unknown op \"{name}\""),
+                )
+                .with_hint(format!(
+                    "The ops are {}; docs/ops.md describes them.",
+                    OPS.join(", ")
+                )),
                 Some((name, rest)) => unknown_value(&label, item, name, rest),
                 None => MigrateError::invalid(format!("{label}: {e}"))
                     .with_hint("docs/ops.md lists every op and its fields."),

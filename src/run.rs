@@ -138,17 +138,18 @@ pub fn verify(graph: &Graph, versions: &[String]) -> Result<Vec<(String, String)
         })
         .collect();
     let applied = graph.closure(&known);
+    let stored = store::recorded()?;
     let mut recorded = vec![false; graph.len()];
-    for (id, checksum, now) in store::checksums()? {
-        match (graph.get(&id), now) {
-            (_, None) => problems.push((id, "deleted after it was applied".into())),
-            (Some(i), Some(now)) => {
-                recorded[i] = true;
-                if applied[i] && now != checksum {
-                    problems.push((id, "changed after it was applied".into()));
-                }
-            }
-            (None, Some(_)) => {}
+    for id in &stored.ids {
+        if let Some(i) = graph.get(id) {
+            recorded[i] = true;
+        }
+    }
+    for (id, gone) in stored.differ {
+        if gone {
+            problems.push((id, "deleted after it was applied".into()));
+        } else if graph.get(&id).is_some_and(|i| applied[i]) {
+            problems.push((id, "changed after it was applied".into()));
         }
     }
     for i in graph

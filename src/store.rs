@@ -36,31 +36,44 @@ pub fn lock() -> Result<()> {
     Ok(())
 }
 
-/// The whole revision graph (ids and edges, not ops), in load order.
+/// The whole revision graph (ids and edges, not ops), in load order. The
+/// server hands it over as one JSON text: one value to convert instead of
+/// five per revision.
 pub fn load_graph() -> Result<Graph> {
-    let nodes = read(
-        "SELECT id, down_revision, depends_on, message, branch_labels FROM migrate.revisions \
-         ORDER BY created_at, id",
+    let text = read_one::<String>(
+        "SELECT pg_catalog.json_agg(pg_catalog.json_build_array(id, down_revision, depends_on, \
+                message, branch_labels) ORDER BY created_at, id)::pg_catalog.text \
+           FROM migrate.revisions",
         &[],
-        |rows| {
-            let mut nodes = Vec::with_capacity(rows.len());
-            for row in rows {
-                let id: Option<String> = row.get(1)?;
-                let parents: Option<Vec<Option<String>>> = row.get(2)?;
-                let deps: Option<Vec<Option<String>>> = row.get(3)?;
-                let labels: Option<Vec<Option<String>>> = row.get(5)?;
-                nodes.push(Node {
-                    id: id.unwrap_or_default(),
-                    parents: parents.unwrap_or_default().into_iter().flatten().collect(),
-                    depends_on: deps.unwrap_or_default().into_iter().flatten().collect(),
-                    labels: labels.unwrap_or_default().into_iter().flatten().collect(),
-                    message: row.get(4)?,
-                });
-            }
-            Ok(nodes)
-        },
     )?;
-    Graph::new(nodes)
+    type Row = (
+        String,
+        Vec<Option<String>>,
+        Vec<Option<String>>,
+        Option<String>,
+        Vec<Option<String>>,
+    );
+    let rows: Vec<Row> = match text {
+        Some(t) => serde_json::from_str(&t).map_err(|e| {
+            MigrateError::new(
+                crate::error::code::INTERNAL,
+                format!("the revision graph could not be read: {e}"),
+            )
+        })?,
+        None => Vec::new(),
+    };
+    let flat = |v: Vec<Option<String>>| v.into_iter().flatten().collect();
+    Graph::new(
+        rows.into_iter()
+            .map(|(id, parents, deps, message, labels)| Node {
+                id,
+                parents: flat(parents),
+                depends_on: flat(deps),
+                labels: flat(labels),
+                message,
+            })
+            .collect(),
+    )
 }
 
 /// The rows of `migrate.version`.
@@ -208,7 +221,7 @@ pub fn record(
          unapplied AS (DELETE FROM migrate.applied WHERE revision = ANY($4)), \
          applied AS ( \
              INSERT INTO migrate.applied (revision, checksum) \
-             SELECT r.id, migrate._checksum(r) FROM migrate.revisions r WHERE r.id = ANY($3) \
+             SELECT r.id, r.checksum FROM migrate.revisions r WHERE r.id = ANY($3) \
              ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()), \
          cleared AS (DELETE FROM migrate.version WHERE version_num <> ALL($2)) \
          INSERT INTO migrate.version (version_num) SELECT pg_catalog.unnest($2) \
@@ -228,34 +241,43 @@ pub fn restamp(applied: &[String]) -> Result<()> {
     write(
         "WITH gone AS (DELETE FROM migrate.applied WHERE revision <> ALL($1)) \
          INSERT INTO migrate.applied (revision, checksum) \
-         SELECT r.id, migrate._checksum(r) FROM migrate.revisions r WHERE r.id = ANY($1) \
+         SELECT r.id, r.checksum FROM migrate.revisions r WHERE r.id = ANY($1) \
          ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum \
          WHERE migrate.applied.checksum <> EXCLUDED.checksum",
         &[applied.to_vec().into()],
     )
 }
 
-/// Each recorded checksum with the checksum of the revision as stored now
-/// (None when the revision is gone).
-pub fn checksums() -> Result<Vec<(String, String, Option<String>)>> {
-    read(
-        "SELECT a.revision, a.checksum, migrate._checksum(r) \
-           FROM migrate.applied a LEFT JOIN migrate.revisions r ON r.id = a.revision",
+/// What `migrate.verify()` compares, from stored values only: the ids with
+/// a recorded checksum, and those whose revision is gone (`true`) or whose
+/// stored checksum differs from the recorded one (`false`).
+pub struct Recorded {
+    pub ids: Vec<String>,
+    pub differ: Vec<(String, bool)>,
+}
+
+pub fn recorded() -> Result<Recorded> {
+    let text = read_one::<String>(
+        "SELECT pg_catalog.json_build_array( \
+                (SELECT pg_catalog.json_agg(a.revision) FROM migrate.applied a), \
+                (SELECT pg_catalog.json_agg(pg_catalog.json_build_array(a.revision, r.id IS NULL) \
+                                          ORDER BY a.revision) \
+                   FROM migrate.applied a LEFT JOIN migrate.revisions r ON r.id = a.revision \
+                  WHERE r.checksum IS DISTINCT FROM a.checksum))::pg_catalog.text",
         &[],
-        |rows| {
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                let id: Option<String> = row.get(1)?;
-                let recorded: Option<String> = row.get(2)?;
-                out.push((
-                    id.unwrap_or_default(),
-                    recorded.unwrap_or_default(),
-                    row.get(3)?,
-                ));
-            }
-            Ok(out)
-        },
-    )
+    )?
+    .unwrap_or_default();
+    let (ids, differ): (Option<Vec<String>>, Option<Vec<(String, bool)>>) =
+        serde_json::from_str(&text).map_err(|e| {
+            MigrateError::new(
+                crate::error::code::INTERNAL,
+                format!("the recorded checksums could not be read: {e}"),
+            )
+        })?;
+    Ok(Recorded {
+        ids: ids.unwrap_or_default(),
+        differ: differ.unwrap_or_default(),
+    })
 }
 
 /// One stored revision, for `migrate.show()`.
@@ -271,7 +293,7 @@ pub struct StoredRevision {
 pub fn load_revision(id: &str) -> Result<Option<StoredRevision>> {
     read(
         "SELECT r.message, r.created_at::text, r.upgrade::text, r.downgrade::text, \
-                migrate._checksum(r), a.checksum \
+                r.checksum, a.checksum \
            FROM migrate.revisions r LEFT JOIN migrate.applied a ON a.revision = r.id \
           WHERE r.id = $1",
         &[id.into()],
