@@ -639,7 +639,7 @@ CREATE TABLE fx.t1 (id int PRIMARY KEY, note text CONSTRAINT t1_note_check CHECK
                     m fx.mood DEFAULT 'ok', tags text[], s fx.status NOT NULL DEFAULT 'open');
 CREATE INDEX t1_note_idx ON fx.t1 (note);
 CREATE INDEX t1_m_idx ON fx.t1 (id) WHERE m = 'happy';
-INSERT INTO fx.t1 VALUES (1, 'one', 'sad', '{a}'), (2, NULL, 'happy', NULL, 'done');
+INSERT INTO fx.t1 VALUES (1, 'one', 'sad', '{a}', 'open'), (2, NULL, 'happy', NULL, 'done');
 CREATE TABLE fx.nums (id int PRIMARY KEY, n numeric CONSTRAINT nums_n_check CHECK (n IS NOT NULL OR id > 0), tag text);
 INSERT INTO fx.nums VALUES (1, 0, 'one');
 CREATE TABLE fx.victim (id int);
