@@ -236,6 +236,7 @@ SHOW search_path;
 CREATE EXTENSION migrate_ext;
 \i tests/helpers/sqlstate.sql
 SET client_min_messages = warning;
+CREATE SCHEMA app;
 
 -- store: revision(), the same revision again, a branch, a merge
 SELECT migrate.revision('schema', $$[
