@@ -1318,7 +1318,11 @@ def run_and_judge(server, docs, failures, hist, stages):
         rest = missing[1:]
         return len(done) + (run_and_judge(server, rest, failures, hist, stages) if rest else 0) + (1 if first else 0)
     for d in missing:
-        failures.add(("no result", ), "psql gave no result for a document: " + shorten(res.stderr, 300), d)
+        if "statement timeout" in res.stderr:
+            failures.add(("hang",), "a document ran past the statement timeout (%d s)"
+                          % server.args.statement_timeout, d)
+        else:
+            failures.add(("no result",), "psql gave no result for a document: " + shorten(res.stderr, 300), d)
     if res.snap_before is None or res.snap_after is None:
         failures.add(("snapshot failed",), shorten(res.stderr, 400))
     elif res.snap_before != res.snap_after:
