@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test layer: formatting and lints, Rust unit and property tests,
 # pg_regress stories against a real PostgreSQL 15, concurrency with real
-# sessions, and pg_dump/pg_restore. Ends with "N passed, N failed".
+# sessions, a fuzz target (tests/fuzz.py), and pg_dump/pg_restore. Ends
+# with "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -40,6 +41,10 @@ regress() {
 }
 layer "pg_regress" regress
 layer "concurrency" bash tests/concurrency.sh
+# generated hostile op documents, about a minute (bench/fuzz.sh runs longer);
+# FUZZ_SEED=N replays a run, FUZZ_SECONDS changes the budget
+layer "fuzz" python3 tests/fuzz.py --seconds "${FUZZ_SECONDS:-60}" ${FUZZ_SEED:+--seed "$FUZZ_SEED"} \
+    --server-log "$WORK/pg/server.log"
 layer "dump and restore" bash tests/dump_restore.sh "$WORK"
 
 echo
