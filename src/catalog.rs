@@ -277,6 +277,23 @@ pub fn check_type(written: &str) -> Result<()> {
     Err(err)
 }
 
+/// An index's `method` must be an index access method: PostgreSQL itself
+/// fails with an internal error for a table access method (`heap`).
+pub fn check_index_method(method: &str) -> Result<()> {
+    let kind = read_one::<String>(
+        "SELECT amtype::pg_catalog.text FROM pg_catalog.pg_am WHERE amname = $1",
+        &[method.into()],
+    )?;
+    match kind.as_deref() {
+        Some("i") | None => Ok(()),
+        Some(_) => Err(MigrateError::new(
+            code::WRONG_KIND,
+            format!("access method \"{method}\" is not an index access method"),
+        )
+        .with_hint("An index is built with btree, hash, gist, gin, spgist, brin or an extension's index method.")),
+    }
+}
+
 /// `MyEnum` -> `"MyEnum"`, `MyEnum[]` -> `"MyEnum"[]`, for a plain name
 /// with capitals; anything else has no quoted reading.
 pub fn quoted_fallback(written: &str) -> Option<String> {

@@ -74,6 +74,10 @@ pub struct MigrateError {
     pub message: String,
     pub detail: Option<String>,
     pub hint: Option<String>,
+    /// A SQLSTATE pgrx has no name for (a user's own
+    /// `RAISE ... USING ERRCODE = 'MG001'` in an op), packed as PostgreSQL
+    /// packs it; `code` is then `XX000` and this one is raised.
+    pub raw_code: Option<i32>,
 }
 
 impl MigrateError {
@@ -83,6 +87,7 @@ impl MigrateError {
             message: message.into(),
             detail: None,
             hint: None,
+            raw_code: None,
         }
     }
 
@@ -109,11 +114,22 @@ impl MigrateError {
 
     /// The five-character SQLSTATE, for tests and messages.
     pub fn sqlstate(&self) -> String {
-        sqlstate_of(self.code)
+        match self.raw_code {
+            Some(raw) => unpack(raw as isize),
+            None => sqlstate_of(self.code),
+        }
     }
 
     /// Hand the error to PostgreSQL as an ERROR. Never returns.
     pub fn raise(self) -> ! {
+        if let Some(raw) = self.raw_code {
+            raise_raw(
+                raw,
+                &self.message,
+                self.detail.as_deref(),
+                self.hint.as_deref(),
+            );
+        }
         let mut report =
             pgrx::pg_sys::panic::ErrorReport::new(self.code, self.message, "migrate_ext");
         if let Some(d) = self.detail {
@@ -135,7 +151,51 @@ impl fmt::Display for MigrateError {
 
 /// Decode PostgreSQL's packed SQLSTATE (six bits per character).
 pub fn sqlstate_of(code: PgSqlErrorCode) -> String {
-    let mut n = code as isize;
+    unpack(code as isize)
+}
+
+/// Raise an ERROR with a SQLSTATE that pgrx's error type cannot carry, the
+/// way pgrx raises its own: errstart, the fields, errfinish, which does not
+/// return. Called last, with nothing left to drop but the strings, which
+/// are copied into PostgreSQL's memory first.
+fn raise_raw(code: i32, message: &str, detail: Option<&str>, hint: Option<&str>) -> ! {
+    use std::ffi::{c_char, c_int, CString};
+    unsafe extern "C-unwind" {
+        fn errstart(elevel: c_int, domain: *const c_char) -> bool;
+        fn errcode(sqlerrcode: c_int) -> c_int;
+        fn errmsg_internal(fmt: *const c_char, ...) -> c_int;
+        fn errdetail_internal(fmt: *const c_char, ...) -> c_int;
+        fn errhint(fmt: *const c_char, ...) -> c_int;
+        fn errfinish(filename: *const c_char, lineno: c_int, funcname: *const c_char);
+    }
+    let pg = |s: &str| -> *mut c_char {
+        let c = CString::new(s.replace('\0', "")).unwrap_or_default();
+        // SAFETY: pstrdup copies the string into CurrentMemoryContext,
+        // which PostgreSQL frees with the aborted transaction.
+        unsafe { pgrx::pg_sys::pstrdup(c.as_ptr()) }
+    };
+    let (message, detail, hint) = (pg(message), detail.map(pg), hint.map(pg));
+    let percent_s = c"%s".as_ptr();
+    // SAFETY: PostgreSQL's ereport protocol with valid C strings; errfinish
+    // at ERROR longjmps to the caller's error handler and never returns.
+    unsafe {
+        if errstart(pgrx::PgLogLevel::ERROR as c_int, std::ptr::null()) {
+            errcode(code);
+            errmsg_internal(percent_s, message);
+            if let Some(d) = detail {
+                errdetail_internal(percent_s, d);
+            }
+            if let Some(h) = hint {
+                errhint(percent_s, h);
+            }
+            errfinish(c"migrate_ext".as_ptr(), 0, c"migrate_ext".as_ptr());
+        }
+    }
+    unreachable!("ERROR-level report returned")
+}
+
+fn unpack(code: isize) -> String {
+    let mut n = code;
     let mut s = String::with_capacity(5);
     for _ in 0..5 {
         s.push(char::from((n & 0x3f) as u8 + b'0'));

@@ -13,6 +13,21 @@ use std::cell::Cell;
 thread_local! {
     /// The position the callback last saw (1-based characters; 0: none).
     static POSITION: Cell<usize> = const { Cell::new(0) };
+    /// The SQLSTATE and message of the last error the callback saw.
+    static LAST: std::cell::RefCell<Option<(i32, String)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The SQLSTATE, packed as PostgreSQL packs it, of the error with this
+/// message that the callback saw last, when pgrx has no name for it (it
+/// reports those as XX000): a user's own `ERRCODE = 'MG001'`.
+pub fn raw_code(code: pgrx::PgSqlErrorCode, message: &str) -> Option<i32> {
+    if code != crate::error::code::INTERNAL {
+        return None;
+    }
+    LAST.with(|l| match &*l.borrow() {
+        Some((raw, m)) if m == message && *raw != code as i32 => Some(*raw),
+        _ => None,
+    })
 }
 
 /// Whose position the callback keeps.
@@ -48,6 +63,16 @@ unsafe extern "C-unwind" fn remember(arg: *mut std::ffi::c_void) {
         }
         _ => 0,
     };
+    if let Some(d) = data.as_ref() {
+        let message = if d.message.is_null() {
+            String::new()
+        } else {
+            std::ffi::CStr::from_ptr(d.message)
+                .to_string_lossy()
+                .into_owned()
+        };
+        LAST.with(|l| *l.borrow_mut() = Some((d.sqlerrcode, message)));
+    }
     if !data.is_null() {
         pg_sys::FreeErrorData(data);
     }

@@ -982,11 +982,7 @@ pub fn parse_ops(revision: &str, direction: &str, json: &Value) -> Result<Vec<Op
         // enum's fields, and a buffered integer above u64 fails to become a
         // Value again; from text every number keeps its exact digits
         let op: Op = serde_json::from_str(&item.to_string()).map_err(|e| {
-            // a position in the op's re-serialized text would mislead
-            let e = match e.to_string().rsplit_once(" at line ") {
-                Some((message, _)) => message.to_string(),
-                None => e.to_string(),
-            };
+            let e = readable(&e.to_string());
             match e
                 .strip_prefix("unknown variant `")
                 .and_then(|r| r.split_once('`'))
@@ -1008,6 +1004,38 @@ pub fn parse_ops(revision: &str, direction: &str, json: &Value) -> Result<Vec<Op
         ops.push(op);
     }
     Ok(ops)
+}
+
+/// serde's message in the words of JSON: no position in the op's
+/// re-serialized text (it would mislead), no Rust type names, and no trace
+/// of how serde_json carries big numbers.
+fn readable(e: &str) -> String {
+    let e = e.rsplit_once(" at line ").map_or(e, |(m, _)| m);
+    if e.contains("$serde_json::private::Number") {
+        return "a number where the op takes another JSON type".into();
+    }
+    let mut out = e.to_string();
+    if let Some(at) = out.find("expected struct ") {
+        let rest = &out[at + "expected struct ".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        let mut words = String::new();
+        for c in name.chars() {
+            if c.is_ascii_uppercase() && !words.is_empty() {
+                words.push(' ');
+            }
+            words.push(c.to_ascii_lowercase());
+        }
+        out = format!("{}expected a JSON object ({words})", &out[..at]);
+    }
+    if let Some(rest) = out.strip_prefix("invalid length ") {
+        if let Some((_, expected)) = rest.split_once(", ") {
+            out = format!("invalid type: an array, {expected}");
+        }
+    }
+    out
 }
 
 /// A field whose value is not one of its allowed words (a constraint's

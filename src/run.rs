@@ -744,6 +744,9 @@ fn run_op(op: &Op, later: &Later, statements: &mut Vec<String>) -> Result<()> {
             }
         }
         Op::AddColumn { column, .. } => catalog::check_type(&column.type_name)?,
+        Op::CreateIndex {
+            method: Some(m), ..
+        } => catalog::check_index_method(m)?,
         Op::CreateTable { columns, .. } => {
             for c in columns {
                 catalog::check_type(&c.type_name)?;

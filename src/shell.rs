@@ -200,6 +200,7 @@ fn from_caught(caught: CaughtError) -> MigrateError {
             message: r.message().to_string(),
             detail: r.detail().map(str::to_string),
             hint: r.hint().map(str::to_string),
+            raw_code: crate::errpos::raw_code(r.sql_error_code(), r.message()),
         },
         CaughtError::RustPanic { ereport, .. } => MigrateError::new(
             code::INTERNAL,

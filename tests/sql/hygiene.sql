@@ -87,3 +87,18 @@ SELECT pg_get_expr(adbin, adrelid) AS big_default FROM pg_attrdef WHERE adrelid 
 -- an unknown word in a field names the field and lists the words
 SELECT * FROM report($$SELECT migrate.revision('x', '[{"op": "add_constraint", "table": "t", "name": "c", "kind": "exclude", "columns": ["id"]}]')$$);
 SELECT * FROM report($$SELECT migrate.revision('x', '[{"op": "add_constraint", "table": "t", "name": "c", "kind": "foreign_key", "columns": ["id"], "references": {"table": "t", "columns": ["id"]}, "on_delete": "explode"}]')$$);
+
+-- a SQLSTATE of the user's own, raised by an op, comes back as it was
+SELECT migrate.revision('guard', $$[{"op": "execute", "sql": "DO $x$BEGIN RAISE EXCEPTION 'not on Fridays' USING ERRCODE = 'MG001', HINT = 'Wait for Monday.'; END$x$"}]$$, '[]', id => 'g1');
+SELECT * FROM report($$SELECT migrate.upgrade('g1')$$);
+DO $$ BEGIN PERFORM migrate.upgrade('g1'); EXCEPTION WHEN SQLSTATE 'MG001' THEN RAISE NOTICE 'caught MG001'; END $$;
+DELETE FROM migrate.revisions WHERE id = 'g1';
+
+-- what a JSON value of the wrong type gets: JSON words, no Rust names
+SELECT * FROM report($$SELECT migrate.revision('x', '[{"op": "add_column", "table": "t", "column": []}]')$$);
+SELECT * FROM report($$SELECT migrate.revision('x', '[{"op": "add_column", "table": "t", "column": 18446744073709551616.5}]')$$);
+SELECT * FROM report($$SELECT migrate.revision('x', '[{"op": "add_constraint", "table": "t", "name": "c", "kind": "foreign_key", "columns": ["id"], "references": "t"}]')$$);
+
+-- an index method must be an index access method
+SELECT migrate.revision('heap index', '[{"op": "create_index", "name": "i", "table": "t", "columns": ["id"], "method": "heap"}]', id => 'h1', down_revision => 'b1');
+SELECT * FROM report($$SELECT migrate.upgrade('h1')$$);
