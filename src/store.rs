@@ -267,7 +267,8 @@ pub fn recorded() -> Result<Recorded> {
         &[],
     )?
     .unwrap_or_default();
-    let (ids, differ): (Option<Vec<String>>, Option<Vec<(String, bool)>>) =
+    type Pair = (Option<Vec<String>>, Option<Vec<(String, bool)>>);
+    let (ids, differ): Pair =
         serde_json::from_str(&text).map_err(|e| {
             MigrateError::new(
                 crate::error::code::INTERNAL,
