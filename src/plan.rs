@@ -289,6 +289,28 @@ pub fn range(g: &Graph, current: &[usize], text: &str) -> Result<Vec<usize>> {
         );
     };
     let all = vec![true; g.len()];
+    // `-N`: the last N applied revisions (those downgrade(-N) would revert)
+    let last = |n: i64| -> Result<Vec<usize>> {
+        let applied = g.closure(current);
+        Ok(plan(g, &applied, current, &Target::Relative(n), Mode::Downgrade)?.steps)
+    };
+    if let Ok(Target::Relative(n)) = Target::parse(start.trim()) {
+        if n < 0 {
+            let newest = last(n)?;
+            let from = g.descendants_of(&newest);
+            let to = match end.trim() {
+                "" | "head" | "heads" => all.clone(),
+                "current" => g.closure(current),
+                other => {
+                    return Err(MigrateError::invalid(format!(
+                        "\"{other}\" cannot end a range that starts at {start}"
+                    ))
+                    .with_hint("Write '-N:' or '-N:current'."))
+                }
+            };
+            return Ok(g.newest_first().filter(|&i| from[i] && to[i]).collect());
+        }
+    }
     let points = |side: &str| -> Result<Option<Vec<usize>>> {
         Ok(match side.trim() {
             "" | "base" | "heads" | "head" => None,
@@ -306,7 +328,7 @@ pub fn range(g: &Graph, current: &[usize], text: &str) -> Result<Vec<usize>> {
                     return Err(MigrateError::invalid(format!(
                         "\"{spec}\" cannot be a range endpoint"
                     ))
-                    .with_hint("Use base, current, head(s), a revision or a branch label."))
+                    .with_hint("Use base, current, head(s), a revision, a branch label, or -N (the last N applied) to start."))
                 }
             },
         })
@@ -363,6 +385,16 @@ mod tests {
 
     fn down(g: &Graph, applied: &[bool], s: &str) -> Result<Vec<usize>> {
         plan(g, applied, &g.heads_of(applied), &t(s), Mode::Downgrade).map(|p| p.steps)
+    }
+
+    #[test]
+    fn range_of_the_last_n_applied() {
+        let g = chain(6);
+        let current = vec![3];
+        let ids_of = |r: &str| ids(&g, &range(&g, &current, r).unwrap());
+        assert_eq!(ids_of("-2:"), ["r5", "r4", "r3", "r2"]);
+        assert_eq!(ids_of("-2:current"), ["r3", "r2"]);
+        assert_eq!(range(&g, &current, "-5:").unwrap_err().sqlstate(), "22003");
     }
 
     #[test]
