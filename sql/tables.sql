@@ -34,8 +34,10 @@ CREATE TABLE migrate.revisions (
 );
 COMMENT ON TABLE migrate.revisions IS
     'Stored revisions: parents (down_revision), ops to upgrade and downgrade (NULL = the inverse of upgrade).';
--- branch labels are looked up by value when revisions are stored
-CREATE INDEX revisions_branch_labels_idx ON migrate.revisions USING gin (branch_labels);
+-- branch labels are looked up by value when revisions are stored; without
+-- a pending list, so that a lookup right after a bulk insert is one probe
+CREATE INDEX revisions_branch_labels_idx ON migrate.revisions USING gin (branch_labels)
+    WITH (fastupdate = off);
 
 -- Like alembic_version: one row per current head.
 CREATE TABLE migrate.version (
