@@ -78,7 +78,14 @@ $$;
 -- that lets REPEATABLE READ callers fail cleanly instead of running twice.
 CREATE TABLE migrate.state (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-    runs      bigint NOT NULL DEFAULT 0
+    runs      bigint NOT NULL DEFAULT 0,
+    -- what the last run or stamp left: the heads, and a digest of the
+    -- graph then (the count and the sum of the 64-bit hashes of every
+    -- revision's checksum); upgrade('head') at head checks them instead
+    -- of loading the graph (see docs/design.md#speed)
+    heads       text[],
+    graph_count bigint,
+    graph_sum   numeric
 );
 INSERT INTO migrate.state DEFAULT VALUES;
 

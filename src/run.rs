@@ -73,6 +73,14 @@ fn load_steps(graph: &Graph, plan: &Plan) -> Result<Vec<Step>> {
 /// Upgrade or downgrade to `target`; returns the current revision afterwards.
 pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
     store::lock()?;
+    // the common call, upgrade('head') with nothing to do, without the graph
+    if mode == Mode::Upgrade && matches!(target, Target::Head | Target::Heads) {
+        if let Some(heads) = store::unchanged_heads()? {
+            if heads.len() == 1 || *target == Target::Heads {
+                return Ok(Some(heads.join(",")));
+            }
+        }
+    }
     let graph = store::load_graph()?;
     let versions = store::versions()?;
     refuse_drift(&graph, &versions)?;

@@ -71,6 +71,48 @@ pub fn load_graph() -> Result<Graph> {
     Graph::new(rows.into_iter().map(|(_, node)| node).collect())
 }
 
+/// At head with nothing changed since the last run or stamp: the heads it
+/// left (in graph order), when every stored revision is applied with the
+/// checksum it was applied with and the graph digest is the one that run
+/// recorded; None when any of that is not so (then the caller plans from
+/// the whole graph, which also reports any drift). Two scans that compare
+/// stored values, instead of loading and checking the graph.
+pub fn unchanged_heads() -> Result<Option<Vec<String>>> {
+    let row = read(
+        "SELECT s.heads, \
+                ARRAY(SELECT v.version_num FROM migrate.version v), \
+                s.graph_count = r.n AND s.graph_sum = r.h AND r.n = a.n AND r.h = a.h \
+           FROM migrate.state s, \
+                (SELECT pg_catalog.count(*) AS n, \
+                        pg_catalog.sum(pg_catalog.hashtextextended(checksum, 0)) AS h \
+                   FROM migrate.revisions) r, \
+                (SELECT pg_catalog.count(*) AS n, \
+                        pg_catalog.sum(pg_catalog.hashtextextended(checksum, 0)) AS h \
+                   FROM migrate.applied) a",
+        &[],
+        |rows| {
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            let row = rows.first();
+            Ok(Some((
+                row.get::<Vec<Option<String>>>(1)?,
+                row.get::<Vec<Option<String>>>(2)?,
+                row.get::<bool>(3)?,
+            )))
+        },
+    )?;
+    let Some((Some(heads), Some(versions), Some(true))) = row else {
+        return Ok(None);
+    };
+    let heads: Vec<String> = heads.into_iter().flatten().collect();
+    let mut sorted = heads.clone();
+    sorted.sort();
+    let mut versions: Vec<String> = versions.into_iter().flatten().collect();
+    versions.sort();
+    Ok((!heads.is_empty() && sorted == versions).then_some(heads))
+}
+
 /// The rows of `migrate.version`.
 pub fn versions() -> Result<Vec<String>> {
     read(
@@ -218,7 +260,11 @@ pub fn record(
              INSERT INTO migrate.applied (revision, checksum) \
              SELECT r.id, r.checksum FROM migrate.revisions r WHERE r.id = ANY($3) \
              ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()), \
-         cleared AS (DELETE FROM migrate.version WHERE version_num <> ALL($2)) \
+         cleared AS (DELETE FROM migrate.version WHERE version_num <> ALL($2)), \
+         digest AS (UPDATE migrate.state SET heads = $2, \
+                    (graph_count, graph_sum) = (SELECT pg_catalog.count(*), \
+                        pg_catalog.sum(pg_catalog.hashtextextended(r.checksum, 0)) \
+                      FROM migrate.revisions r)) \
          INSERT INTO migrate.version (version_num) SELECT pg_catalog.unnest($2) \
          ON CONFLICT (version_num) DO NOTHING",
         &[

@@ -51,3 +51,32 @@ SELECT migrate.upgrade();
 SELECT migrate.stamp('r2');
 SELECT * FROM migrate.verify();
 SELECT migrate.upgrade();
+
+-- at head, upgrade('head') compares stored checksums and a digest of the
+-- graph instead of loading it; tampering is caught there just the same
+SELECT migrate.upgrade('head');
+SELECT migrate.upgrade('head');
+SELECT checksum = migrate._checksum(r) AS stored_checksum_is_current FROM migrate.revisions r WHERE id = 'r1';
+-- a changed body, behind the triggers' back: the stored checksum follows
+SET session_replication_role = replica;
+UPDATE migrate.revisions SET upgrade = '[{"op": "execute", "sql": "CREATE TABLE uno (id int)"}]' WHERE id = 'r1';
+SET session_replication_role = origin;
+SELECT migrate.upgrade('head');
+SELECT * FROM migrate.verify();
+SET session_replication_role = replica;
+UPDATE migrate.revisions SET upgrade = '[{"op": "execute", "sql": "CREATE TABLE one (id int)"}]' WHERE id = 'r1';
+SET session_replication_role = origin;
+SELECT migrate.upgrade('head');
+-- a changed parent of an applied revision, and a deleted applied revision
+SET session_replication_role = replica;
+UPDATE migrate.revisions SET down_revision = '{}' WHERE id = 'r3';
+SET session_replication_role = origin;
+SELECT migrate.upgrade('heads');
+SET session_replication_role = replica;
+UPDATE migrate.revisions SET down_revision = '{r2}' WHERE id = 'r3';
+DELETE FROM migrate.revisions WHERE id = 'r3';
+SET session_replication_role = origin;
+SELECT migrate.upgrade('head');
+SELECT * FROM migrate.verify();
+-- even the checksum column cannot be written: PostgreSQL computes it
+UPDATE migrate.revisions SET checksum = 'x' WHERE id = 'r1';
