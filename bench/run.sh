@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
-# Benchmark: the engine's overhead beside the DDL it runs.
+# Benchmark (not a test): ratios measured side by side in one run.
 #
-# For each size N, stores N revisions of 5 ops each (an enum, a table,
-# two columns, an index), times SELECT migrate.upgrade('head'), and times
-# the very same SQL statements (taken from migrate.log) run by psql in one
-# transaction on a fresh database. Prints the ratio engine / plain SQL; the
-# target is <= 1.15 at N = 1000, with time per revision flat as N grows.
+# 1. Engine overhead beside the DDL it runs. For each size N, stores N
+#    revisions of 5 ops each (an enum, a table, two columns, an index). Each
+#    round times SELECT migrate.upgrade('head') on a fresh database, then the
+#    very same statements (taken from migrate.log) run by psql in one
+#    transaction on another fresh database; REPEAT rounds alternate the two.
+#    Prints the medians, their ratio (target <= 1.05 at N = 1000) and the
+#    spread of the per-round ratios.
 #
-# Then, for a graph of 2,500 and 10,000 revisions (a long chain, side
-# branches, a merge), times the graph work alone: the first upgrade of
-# empty revisions, and upgrade('head'), current() and history() on a
-# database already at head. Time per revision must not grow with N.
+# 2. A long-lived project: a graph of 10,000 and 100,000 revisions (a chain,
+#    a side branch every 500 revisions, merges). Times, in the server (the
+#    median of 7 calls, no client round trips): storing them (one INSERT),
+#    the first upgrade, the no-op upgrade('head') at head (target <= 10 ms at
+#    10,000), current(), heads(), history() (all, and '-10:'), verify(),
+#    sql('head') from base, and storing revision N+1 with migrate.revision();
+#    and the backend's peak memory (VmHWM). Each figure may grow about 10x
+#    from 10,000 to 100,000 (linear).
 #
-# Last, autogenerate: diff and check of a 50- and a 200-table desired schema,
-# beside the same DDL run by psql.
+# 3. Autogenerate: diff and check of a 50- and a 200-table desired schema,
+#    beside the same DDL run by psql.
 #
 # Usage: bash bench/run.sh [N ...]     (default: 250 500 1000)
+#   REPEAT=7 rounds in part 1; GRAPH_SIZES="10000 100000" for part 2;
+#   PARTS="1 2 3" the parts to run
 # Needs the extension installed (scripts/install.sh); starts its own cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=("${@:-250 500 1000}")
 [ $# -eq 0 ] && SIZES=(250 500 1000)
-REPEAT=${REPEAT:-3}
+REPEAT=${REPEAT:-7}
+GRAPH_SIZES=(${GRAPH_SIZES:-10000 100000})
+PARTS=" ${PARTS:-1 2 3} "
+part() { [[ $PARTS == *" $1 "* ]]; }
 WORK=$(mktemp -d /tmp/migrate_ext_bench.XXXXXX)
 chmod 755 "$WORK"
 . scripts/cluster.sh
@@ -51,50 +62,64 @@ ROW
     done
 }
 
-printf '%6s %12s %12s %8s %14s\n' revisions engine_ms plain_ms ratio engine_ms/rev
+median() { python3 -c "import statistics, sys; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
+
+if part 1; then
+echo "== 1. engine overhead: migrate.upgrade('head') beside the same statements through psql"
+printf '%6s %10s %10s %8s %16s %14s\n' revisions engine_ms plain_ms ratio ratio_spread engine_ms/rev
 declare -A per_rev
 for n in "${SIZES[@]}"; do
     revisions_sql "$n" >"$WORK/revisions.sql"
-    best_engine=""; best_plain=""
+    engines=(); plains=(); ratios=()
     for r in $(seq 1 "$REPEAT"); do
         psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_engine" -c "DROP DATABASE IF EXISTS bench_plain" \
             -c "CREATE DATABASE bench_engine" -c "CREATE DATABASE bench_plain"
         psql -X -q -v ON_ERROR_STOP=1 -d bench_engine -c "CREATE EXTENSION migrate_ext" -f "$WORK/revisions.sql"
-        psql -X -q -d bench_engine -c "CHECKPOINT"
+        if [ "$r" -eq 1 ]; then
+            # the statements a run executes, once, from a run's log
+            psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_probe" -c "CREATE DATABASE bench_probe"
+            psql -X -q -v ON_ERROR_STOP=1 -d bench_probe -c "CREATE EXTENSION migrate_ext" -f "$WORK/revisions.sql" \
+                -c "SET client_min_messages = warning" -c "SELECT migrate.upgrade('head')" >/dev/null
+            psql -X -At -d bench_probe -c "SELECT s || ';' FROM migrate.log, unnest(statements) s ORDER BY id" \
+                >"$WORK/plain.sql"
+        fi
+        psql -X -q -d postgres -c "CHECKPOINT"
         t0=$(ms_now)
         psql -X -q -v ON_ERROR_STOP=1 -d bench_engine -c "SET client_min_messages = warning" \
             -c "SELECT migrate.upgrade('head')" >/dev/null
         t1=$(ms_now)
-        psql -X -At -d bench_engine -c "SELECT s || ';' FROM migrate.log, unnest(statements) s ORDER BY id" \
-            >"$WORK/plain.sql"
         psql -X -q -d postgres -c "CHECKPOINT"
         t2=$(ms_now)
         psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_plain -c "SET client_min_messages = warning" \
             -f "$WORK/plain.sql" >/dev/null
         t3=$(ms_now)
-        e=$((t1 - t0)); p=$((t3 - t2))
-        if [ -z "$best_engine" ] || [ "$e" -lt "$best_engine" ]; then best_engine=$e; fi
-        if [ -z "$best_plain" ] || [ "$p" -lt "$best_plain" ]; then best_plain=$p; fi
+        engines+=($((t1 - t0))); plains+=($((t3 - t2)))
+        ratios+=("$(python3 -c "print($((t1 - t0)) / max($((t3 - t2)), 1))")")
     done
+    e=$(median "${engines[@]}"); p=$(median "${plains[@]}")
     stmts=$(wc -l <"$WORK/plain.sql")
-    ratio=$(python3 -c "print(f'{$best_engine / $best_plain:.3f}')")
-    per=$(python3 -c "print(f'{$best_engine / $n:.2f}')")
+    spread=$(python3 -c "import sys; r = [float(x) for x in sys.argv[1:]]; print(f'{min(r):.2f}-{max(r):.2f}')" "${ratios[@]}")
+    per=$(python3 -c "print(f'{$e / $n:.2f}')")
     per_rev[$n]=$per
-    printf '%6s %12s %12s %8s %14s   (%s statements)\n' "$n" "$best_engine" "$best_plain" "$ratio" "$per" "$stmts"
+    printf '%6s %10.0f %10.0f %8s %16s %14s   (%s statements, median of %s alternating rounds)\n' \
+        "$n" "$e" "$p" "$(python3 -c "print(f'{$e / $p:.3f}')")" "$spread" "$per" "$stmts" "$REPEAT"
 done
 first=${SIZES[0]}; last=${SIZES[-1]}
 echo "growth: time per revision at $last vs $first revisions: $(python3 -c "print(f'{${per_rev[$last]} / ${per_rev[$first]}:.2f}x')") (1.00x = linear)"
+fi
 
-graph_sql() { # N -> a chain of N empty revisions, a side branch every 500, and a merge of all heads
+graph_sql() { # N -> a chain of N empty revisions; every 500, a side branch that merges back 250 later
     local n=$1
     cat <<SQL
 INSERT INTO migrate.revisions (id, down_revision, message, upgrade)
-SELECT 'r' || i, CASE WHEN i = 1 THEN '{}'::text[] ELSE ARRAY['r' || (i - 1)] END, 'step ' || i, '[]'
-  FROM generate_series(1, $n) i;
-INSERT INTO migrate.revisions (id, down_revision, message, upgrade)
-SELECT 's' || k, ARRAY['r' || (k * 500)], 'side ' || k, '[]' FROM generate_series(1, $n / 500) k;
-INSERT INTO migrate.revisions (id, down_revision, message, upgrade)
-SELECT 'm', ARRAY['r$n'] || ARRAY(SELECT 's' || k FROM generate_series(1, $n / 500) k), 'merge', '[]';
+SELECT 'r' || i,
+       CASE WHEN i = 1 THEN '{}'::text[]
+            WHEN i % 500 = 250 AND i > 500 THEN ARRAY['r' || (i - 1), 's' || (i / 500)]
+            ELSE ARRAY['r' || (i - 1)] END,
+       'step ' || i, '[]'::jsonb
+  FROM generate_series(1, $n) i
+UNION ALL
+SELECT 's' || k, ARRAY['r' || (k * 500)], 'side ' || k, '[]' FROM generate_series(1, $n / 500 - 1) k;
 SQL
 }
 
@@ -111,24 +136,66 @@ time_sql() { # db sql [prep] -> best of 5, ms; prep (untimed) runs before each t
     echo "$best"
 }
 
+# bench_ms(sql, tries, rolled_back): the median time of sql in the server
+BENCH_MS=$(cat <<'SQL'
+CREATE FUNCTION bench_ms(sql text, tries int DEFAULT 7, rolled_back boolean DEFAULT false)
+RETURNS numeric LANGUAGE plpgsql AS $f$
+DECLARE t0 timestamptz; times numeric[] := '{}';
+BEGIN
+  FOR i IN 1..tries LOOP
+    t0 := clock_timestamp();
+    IF rolled_back THEN
+      BEGIN EXECUTE sql; RAISE EXCEPTION USING ERRCODE = 'XB001';
+      EXCEPTION WHEN SQLSTATE 'XB001' THEN END;
+    ELSE
+      EXECUTE sql;
+    END IF;
+    times := times || (extract(epoch FROM clock_timestamp() - t0) * 1000)::numeric;
+  END LOOP;
+  RETURN round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(times) x)::numeric, 2);
+END $f$;
+SQL
+)
+
+if part 2; then
 echo
-printf '%8s %14s %16s %12s %12s\n' revisions first_upgrade upgrade_at_head current history
-declare -A at_head
-for n in 2500 10000; do
+echo "== 2. a long-lived project: ${GRAPH_SIZES[*]} revisions (ms in the server, median of 7; memory: the backend's peak RSS)"
+figures=(store first_upgrade noop_head current heads history history_-10 verify sql_from_base revision_next peak_rss_mb)
+declare -A fig
+for n in "${GRAPH_SIZES[@]}"; do
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_graph" -c "CREATE DATABASE bench_graph"
-    psql -X -q -v ON_ERROR_STOP=1 -d bench_graph -c "CREATE EXTENSION migrate_ext"
-    graph_sql "$n" | psql -X -q -v ON_ERROR_STOP=1 -d bench_graph
+    psql -X -q -v ON_ERROR_STOP=1 -d bench_graph -c "CREATE EXTENSION migrate_ext" -c "$BENCH_MS"
+    graph_sql "$n" >"$WORK/graph.sql"
+    t0=$(ms_now); psql -X -q -v ON_ERROR_STOP=1 -d bench_graph -f "$WORK/graph.sql"; t1=$(ms_now)
+    fig[$n,store]=$((t1 - t0))
     t0=$(ms_now)
-    psql -X -q -v ON_ERROR_STOP=1 -d bench_graph -c "SELECT migrate.upgrade('head')" >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -d bench_graph -c "SET client_min_messages = warning" -c "SELECT migrate.upgrade('head')" >/dev/null
     t1=$(ms_now)
-    first=$((t1 - t0))
-    up=$(time_sql bench_graph "SELECT migrate.upgrade('head')")
-    cur=$(time_sql bench_graph "SELECT * FROM migrate.current()")
-    hist=$(time_sql bench_graph "SELECT count(*) FROM migrate.history()")
-    at_head[$n]=$up
-    printf '%8s %12s ms %14s ms %9s ms %9s ms\n' "$n" "$first" "$up" "$cur" "$hist"
+    fig[$n,first_upgrade]=$((t1 - t0))
+    out=$(psql -X -At -F' ' -v ON_ERROR_STOP=1 -d bench_graph <<'SQL'
+SET client_min_messages = warning;
+SELECT 'noop_head', bench_ms($$SELECT migrate.upgrade('head')$$);
+SELECT 'current', bench_ms($$SELECT count(*) FROM migrate.current()$$);
+SELECT 'heads', bench_ms($$SELECT count(*) FROM migrate.heads()$$);
+SELECT 'history', bench_ms($$SELECT count(*) FROM migrate.history()$$);
+SELECT 'history_-10', bench_ms($$SELECT count(*) FROM migrate.history('-10:')$$);
+SELECT 'verify', bench_ms($$SELECT count(*) FROM migrate.verify()$$);
+SELECT 'sql_from_base', bench_ms($$SELECT count(*) FROM migrate.sql('head', 'base')$$, 3);
+SELECT 'revision_next', bench_ms($$SELECT migrate.revision('one more')$$, 7, true);
+SELECT 'peak_rss_mb', round(substring(pg_read_file('/proc/' || pg_backend_pid() || '/status') FROM 'VmHWM:\s+(\d+)')::numeric / 1024, 1);
+SQL
+)
+    while read -r name value; do fig[$n,$name]=$value; done <<<"$out"
 done
-echo "growth: upgrade('head') at head, 10000 vs 2500 revisions: $(python3 -c "print(f'{${at_head[10000]} / max(${at_head[2500]}, 1):.2f}x')") (4.00x = linear)"
+printf '%-15s' figure; for n in "${GRAPH_SIZES[@]}"; do printf '%14s' "$n"; done; printf '%10s\n' growth
+for f in "${figures[@]}"; do
+    printf '%-15s' "$f"
+    for n in "${GRAPH_SIZES[@]}"; do printf '%14s' "${fig[$n,$f]}"; done
+    a=${fig[${GRAPH_SIZES[0]},$f]}; b=${fig[${GRAPH_SIZES[-1]},$f]}
+    printf '%9sx\n' "$(python3 -c "print(f'{float($b) / max(float($a), 0.01):.1f}')")"
+done
+
+fi
 
 # Autogenerate: a desired schema of T tables (serial key, defaults, an enum
 # column, a foreign key to the previous table, an expression index). Times
@@ -157,7 +224,9 @@ VACUUM_CATALOGS="VACUUM pg_catalog.pg_class, pg_catalog.pg_attribute, pg_catalog
     pg_catalog.pg_namespace, pg_catalog.pg_enum, pg_catalog.pg_description,
     pg_catalog.pg_sequence, pg_catalog.pg_shdepend"
 
+part 3 || exit 0
 echo
+echo "== 3. autogenerate beside the same DDL through psql"
 printf '%8s %12s %12s %12s %14s\n' tables plain_ddl diff check diff/plain
 for t in 50 200; do
     ddl=$(desired_sql "$t")

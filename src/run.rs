@@ -81,7 +81,7 @@ pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
             }
         }
     }
-    let graph = store::load_graph()?;
+    let mut graph = store::load_graph()?;
     let versions = store::versions()?;
     refuse_drift(&graph, &versions)?;
     let current = graph.current(&versions)?;
@@ -93,6 +93,7 @@ pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
     if plan.steps.is_empty() {
         return Ok(joined(&graph, &current));
     }
+    name_steps(&mut graph, &plan.steps)?;
     let steps = load_steps(&graph, &plan)?;
     let direction = plan.direction;
     let mut log = Vec::with_capacity(steps.len());
@@ -292,7 +293,7 @@ fn marked(ops: &[Op]) -> serde_json::Value {
 /// `migrate.sql()`: the offline script that takes the database from
 /// `from` (default: the current version) to `target`. Nothing runs.
 pub fn offline(target: &Target, from: Option<&str>) -> Result<Vec<String>> {
-    let graph = store::load_graph()?;
+    let mut graph = store::load_graph()?;
     let start: Vec<usize> = match from.map(str::trim) {
         None => graph.current(&store::versions()?)?,
         Some(f) => match Target::parse(f)? {
@@ -316,6 +317,7 @@ pub fn offline(target: &Target, from: Option<&str>) -> Result<Vec<String>> {
         target,
         Mode::Either,
     )?;
+    name_steps(&mut graph, &plan.steps)?;
     let steps = load_steps(&graph, &plan)?;
     let mut after = applied.clone();
     let changes = plan::version_changes(&graph, &mut after, &plan);
@@ -398,6 +400,18 @@ pub fn applied_of(ids: Vec<Option<String>>) -> Result<Vec<String>> {
         .flatten()
         .filter(|id| g.get(id).is_some_and(|i| applied[i]))
         .collect())
+}
+
+/// The graph is loaded without messages; the steps that run get theirs,
+/// for the lines that announce them.
+fn name_steps(graph: &mut Graph, steps: &[usize]) -> Result<()> {
+    let ids: Vec<String> = steps.iter().map(|&i| graph.id(i).to_string()).collect();
+    let mut messages = store::messages(&ids)?;
+    for &i in steps {
+        let id = graph.nodes[i].id.clone();
+        graph.nodes[i].message = messages.remove(&id);
+    }
+    Ok(())
 }
 
 /// `Running upgrade a1b2 -> c3d4, message`, as Alembic prints it.

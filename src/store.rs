@@ -36,39 +36,71 @@ pub fn lock() -> Result<()> {
     Ok(())
 }
 
-/// The whole revision graph (ids and edges, not ops), in load order
-/// (created_at, then id). The rows are sorted here, not by the server:
-/// the server's sort of 10,000 ids under the database's collation costs more
-/// than reading them.
+/// The whole revision graph (ids, edges and labels; not ops or messages),
+/// in load order (created_at, then id). The server hands it over as one
+/// text, a row per revision, fields and list items split by ASCII
+/// separators that ids and labels cannot hold; the rows are sorted here,
+/// not by the server, whose sort under the database's collation costs more
+/// than the read. A row that does not split into its five fields is an
+/// error, never a guess.
 pub fn load_graph() -> Result<Graph> {
-    let mut rows = read(
-        "SELECT id, down_revision, depends_on, message, branch_labels, \
-                (EXTRACT(epoch FROM created_at) * 1000000)::pg_catalog.int8 \
+    let text = read_one::<String>(
+        "SELECT pg_catalog.string_agg(pg_catalog.concat_ws(E'\\x1f', id, \
+                    pg_catalog.array_to_string(down_revision, E'\\x1e'), \
+                    pg_catalog.array_to_string(depends_on, E'\\x1e'), \
+                    pg_catalog.array_to_string(branch_labels, E'\\x1e'), \
+                    ((EXTRACT(epoch FROM created_at) * 1000000)::pg_catalog.int8)::pg_catalog.text), \
+                E'\\x1d') \
            FROM migrate.revisions",
         &[],
+    )?
+    .unwrap_or_default();
+    let mut rows = Vec::new();
+    for row in text.split('\x1d').filter(|r| !r.is_empty()) {
+        let fields: Vec<&str> = row.split('\x1f').collect();
+        let [id, parents, deps, labels, created] = fields[..] else {
+            return Err(MigrateError::new(
+                crate::error::code::INTERNAL,
+                format!("the revision graph could not be read: a stored row has {} fields", fields.len()),
+            )
+            .with_hint("An id or branch label holds a control character: was a row written behind the triggers' back?"));
+        };
+        let list = |s: &str| -> Vec<String> {
+            s.split('\x1e')
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        rows.push((
+            created.parse::<i64>().unwrap_or(0),
+            Node {
+                id: id.to_string(),
+                parents: list(parents),
+                depends_on: list(deps),
+                labels: list(labels),
+                message: None,
+            },
+        ));
+    }
+    rows.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    Graph::new(rows.into_iter().map(|(_, node)| node).collect())
+}
+
+/// The stored messages of the given revisions.
+pub fn messages(ids: &[String]) -> Result<std::collections::HashMap<String, String>> {
+    read(
+        "SELECT id, message FROM migrate.revisions WHERE id = ANY($1) AND message IS NOT NULL",
+        &[ids.to_vec().into()],
         |rows| {
-            let mut out = Vec::with_capacity(rows.len());
+            let mut out = std::collections::HashMap::with_capacity(rows.len());
             for row in rows {
-                let strings = |v: Option<Vec<Option<String>>>| -> Vec<String> {
-                    v.unwrap_or_default().into_iter().flatten().collect()
-                };
-                let created: i64 = row.get(6)?.unwrap_or(0);
-                out.push((
-                    created,
-                    Node {
-                        id: row.get::<String>(1)?.unwrap_or_default(),
-                        parents: strings(row.get(2)?),
-                        depends_on: strings(row.get(3)?),
-                        labels: strings(row.get(5)?),
-                        message: row.get(4)?,
-                    },
-                ));
+                if let (Some(id), Some(m)) = (row.get::<String>(1)?, row.get::<String>(2)?) {
+                    out.insert(id, m);
+                }
             }
             Ok(out)
         },
-    )?;
-    rows.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
-    Graph::new(rows.into_iter().map(|(_, node)| node).collect())
+    )
 }
 
 /// At head with nothing changed since the last run or stamp: the heads it
