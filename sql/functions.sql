@@ -33,6 +33,10 @@ AS $$
       LEFT JOIN migrate.applied a ON a.revision = g.id
      ORDER BY g.ord
 $$;
+-- _graph is one row per revision: planned as such, the joins above are hash
+-- joins, not one index probe per revision; the sort by ord stays in memory
+ALTER FUNCTION migrate._graph(text) ROWS 10000;
+ALTER FUNCTION migrate.history(text) SET work_mem = '32MB';
 COMMENT ON FUNCTION migrate.history(text) IS
     'Stored revisions in an Alembic range (start:end), newest first.';
 
