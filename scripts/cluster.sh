@@ -7,6 +7,7 @@
 #                            PG_BIN, PG_REGRESS
 #   server_copy VERSION DEST copy a server install under DEST (without any
 #                            migrate_ext files); prints the copy's pg_config
+#   stories TESTDIR          the pg_regress stories the chosen server can run
 #   cluster_start DIR PORT   initdb (if needed) and start; exports PGHOST/PGPORT/PGUSER
 #   cluster_stop DIR         stop it
 # PG_EXTRA_OPTS adds server options (e.g. "-c autovacuum=off").
@@ -58,6 +59,22 @@ server_copy() {
     fi
     rm -f "$("$pgc" --pkglibdir)"/migrate_ext*.so "$("$pgc" --sharedir)"/extension/migrate_ext*
     echo "$pgc"
+}
+
+# stories: the pg_regress stories in tests/sql that the chosen server can
+# run (a story whose first line is "-- requires extension: NAME" needs that
+# extension's control file)
+stories() {
+    local dir=$1 story ext extdir
+    extdir="$("$PG_CONFIG" --sharedir)/extension"
+    for story in $(cd "$dir/sql" && ls ./*.sql | sed 's|^\./||; s/\.sql$//' | sort); do
+        ext=$(sed -n '1s/^-- requires extension: *\([a-z0-9_]*\).*/\1/p' "$dir/sql/$story.sql")
+        if [ -n "$ext" ] && [ ! -f "$extdir/$ext.control" ]; then
+            echo "(skipping the story $story: PostgreSQL $PG_VERSION here has no $ext)" >&2
+            continue
+        fi
+        echo "$story"
+    done
 }
 
 as_postgres() {

@@ -54,7 +54,7 @@ expected_out=$(printf '%s\n' "$crate_version" r1 r1 0 \
 echo "CREATE EXTENSION from the package works on PostgreSQL $version without cargo"
 
 # every story against the release build
-tests=$(cd "$ROOT/tests/sql" && ls ./*.sql | sed 's|^\./||; s/\.sql$//' | sort)
+tests=$(stories "$ROOT/tests")
 mkdir -p "$WORK/regress"
 "$PG_REGRESS" --use-existing --bindir="$PG_BIN" --host="$PGHOST" --port="$PGPORT" --user=postgres \
     --dbname=postgres --inputdir="$ROOT/tests" --outputdir="$WORK/regress" $tests >"$WORK/regress.out" 2>&1 \
