@@ -36,7 +36,11 @@ layer "unit and property tests" cargo test --quiet --lib
 
 WORK=$(mktemp -d /tmp/migrate_ext_test.XXXXXX)
 chmod 755 "$WORK"
-trap 'cluster_stop "$WORK/pg$PG_VERSION"' EXIT
+finish() {
+    cluster_stop "$WORK/pg$PG_VERSION"
+    if [ "${all_passed:-no}" = yes ]; then rm -rf "$WORK"; fi
+}
+trap finish EXIT
 
 # build VERSION: a debug package for VERSION, installed into a fresh copy
 # of that server; leaves PG_* naming the copy and its tarball in $package
@@ -98,5 +102,7 @@ done
 
 echo
 echo "total: $((SECONDS - START))s"
+if [ "$failed" -eq 0 ]; then all_passed=yes
+else echo "(the clusters, their logs and the server copies are kept in $WORK)"; fi
 echo "test layers: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
