@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # The demo: install migrate_ext, start a throwaway cluster, and run the
 # Alembic guide's workflow from SQL. The cluster keeps running afterwards.
+#   bash scripts/demo.sh [15|16|18]     (default 15)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-bash scripts/install.sh
-
-DEMO_DIR=${DEMO_DIR:-/tmp/migrate_ext_demo}
-DEMO_PORT=${DEMO_PORT:-55432}
+version=${1:-15}
 . scripts/cluster.sh
+pg_use "$version"
+bash scripts/setup.sh
+bash scripts/install.sh "$version"
+
+if [ "$version" = 15 ]; then
+    DEMO_DIR=${DEMO_DIR:-/tmp/migrate_ext_demo}
+    DEMO_PORT=${DEMO_PORT:-55432}
+else
+    DEMO_DIR=${DEMO_DIR:-/tmp/migrate_ext_demo$version}
+    DEMO_PORT=${DEMO_PORT:-554$version}
+fi
+export PATH="$PG_BIN:$PATH"
 mkdir -p "$DEMO_DIR"; chmod 755 "$DEMO_DIR"
 cluster_stop "$DEMO_DIR"
 cluster_start "$DEMO_DIR" "$DEMO_PORT"
@@ -67,7 +76,7 @@ SELECT * FROM my_table;
 SQL
 
 echo
-echo "The demo cluster is running. Connect and go on by hand with:"
-echo "  psql -h $DEMO_DIR/socket -p $DEMO_PORT -U postgres -d demo"
+echo "The demo cluster (PostgreSQL $version) is running. Connect and go on by hand with:"
+echo "  $PG_BIN/psql -h $DEMO_DIR/socket -p $DEMO_PORT -U postgres -d demo"
 echo "Try: SELECT migrate.downgrade(-1);  SELECT * FROM migrate.history();"
-echo "Stop it with: runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D $DEMO_DIR/data stop"
+echo "Stop it with: runuser -u postgres -- $PG_BIN/pg_ctl -D $DEMO_DIR/data stop"

@@ -1,52 +1,113 @@
 #!/usr/bin/env bash
-# Every test layer: formatting and lints, Rust unit and property tests,
-# pg_regress stories against a real PostgreSQL 15, concurrency with real
-# sessions, a fuzz target (tests/fuzz.py), and pg_dump/pg_restore. Ends
-# with "N passed, N failed".
+# Every test layer. Once: formatting and lints, Rust unit and property
+# tests. Then on each PostgreSQL version (15, 16, 18), against a real server:
+# pg_regress stories, concurrency with real sessions, a fuzz target
+# (tests/fuzz.py, 30 s of hostile op documents; bench/fuzz.sh runs longer),
+# pg_dump/pg_restore, a hot standby; on 15 the extension upgrade from 0.1.0, on 18 the release
+# package installed without Rust. Ends with "N passed, N failed".
+#
+# Each version's server is a private copy of its install (see server_copy in
+# scripts/cluster.sh) with the extension installed from a package, so the
+# tests never write into a server install that anything else uses.
+#   TEST_VERSIONS="15 18"   only these versions
+#   TEST_PORT=55433         first of the four ports each version uses in turn
+#   FUZZ_SEED=N             replay a fuzz run; FUZZ_SECONDS changes its budget
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
+. scripts/cluster.sh
+BASE_PATH=$PATH
+VERSIONS=${TEST_VERSIONS:-$PG_VERSIONS}
+PORT=${TEST_PORT:-55433}
+START=$SECONDS
 
 passed=0
 failed=0
 layer() { # name command...
-    local name=$1; shift
+    local name=$1 start=$SECONDS; shift
     echo "== $name"
-    if "$@"; then passed=$((passed + 1)); echo "-- $name: ok"
-    else failed=$((failed + 1)); echo "-- $name: FAILED"; fi
+    if "$@"; then passed=$((passed + 1)); echo "-- $name: ok ($((SECONDS - start))s)"
+    else failed=$((failed + 1)); echo "-- $name: FAILED ($((SECONDS - start))s)"; fi
 }
 
 layer "cargo fmt" cargo fmt --check
 layer "cargo clippy" cargo clippy --quiet --all-targets -- -D warnings
 layer "unit and property tests" cargo test --quiet --lib
-bash scripts/install.sh
 
 WORK=$(mktemp -d /tmp/migrate_ext_test.XXXXXX)
 chmod 755 "$WORK"
-. scripts/cluster.sh
-trap 'cluster_stop "$WORK/pg"' EXIT
-cluster_start "$WORK/pg" "${TEST_PORT:-55433}"
+finish() {
+    cluster_stop "$WORK/pg$PG_VERSION"
+    if [ "${all_passed:-no}" = yes ]; then rm -rf "$WORK"; fi
+}
+trap finish EXIT
+
+# build VERSION: a debug package for VERSION, installed into a fresh copy
+# of that server; leaves PG_* naming the copy and its tarball in $package
+build() {
+    local v=$1 pgc
+    pg_use "$v"
+    package=$(PROFILE=debug bash scripts/package.sh "$v") || return 1
+    pgc=$(server_copy "$v" "$WORK/server$v") || return 1
+    mkdir -p "$WORK/package$v"
+    tar -xzf "$package" -C "$WORK/package$v"
+    sh "$WORK/package$v"/*/install.sh "$pgc" >/dev/null || return 1
+    pg_use "$v" "$pgc"
+}
 
 regress() {
-    local tests
-    tests=$(cd tests/sql && ls *.sql | sed 's/\.sql$//' | sort)
-    rm -rf tests/results tests/regression.diffs tests/regression.out
-    /usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress \
-        --use-existing --bindir=/usr/lib/postgresql/15/bin \
+    local tests out=tests/results/pg$PG_VERSION
+    tests=$(stories tests)
+    rm -rf "$out"
+    mkdir -p "$out"
+    "$PG_REGRESS" --use-existing --bindir="$PG_BIN" \
         --host="$PGHOST" --port="$PGPORT" --user=postgres --dbname=postgres \
-        --inputdir=tests --outputdir=tests $tests \
-        || { [ -f tests/regression.diffs ] && head -200 tests/regression.diffs; return 1; }
+        --inputdir=tests --outputdir="$out" $tests \
+        || { [ -f "$out/regression.diffs" ] && head -200 "$out/regression.diffs"; return 1; }
 }
-layer "pg_regress" regress
-layer "concurrency" bash tests/concurrency.sh
-# generated hostile op documents, about a minute (bench/fuzz.sh runs longer);
-# FUZZ_SEED=N replays a run, FUZZ_SECONDS changes the budget
-layer "fuzz" python3 tests/fuzz.py --seconds "${FUZZ_SECONDS:-60}" ${FUZZ_SEED:+--seed "$FUZZ_SEED"} \
-    --server-log "$WORK/pg/server.log"
-layer "dump and restore" bash tests/dump_restore.sh "$WORK"
+
+# the release build, as users install it
+package_layer() {
+    local release
+    release=$(bash scripts/package.sh "$PG_VERSION") || return 1
+    bash tests/package.sh "$WORK/release$PG_VERSION" "$((PORT + 3))" "$release"
+}
+
+for v in $VERSIONS; do
+    echo
+    echo "==== PostgreSQL $v"
+    vstart=$SECONDS
+    export PATH=$BASE_PATH
+    layer "build and install ($v)" build "$v" || true
+    if [ "${PG_CONFIG#"$WORK"}" = "$PG_CONFIG" ]; then
+        echo "-- skipping PostgreSQL $v: the build failed"; failed=$((failed + 1)); continue
+    fi
+    export PATH="$PG_BIN:$BASE_PATH"
+    if ! cluster_start "$WORK/pg$v" "$PORT"; then
+        echo "-- skipping PostgreSQL $v: the server did not start"; failed=$((failed + 1)); continue
+    fi
+    layer "pg_regress ($v)" regress
+    layer "concurrency ($v)" bash tests/concurrency.sh
+    # shellcheck disable=SC2086
+    layer "fuzz ($v)" python3 tests/fuzz.py --seconds "${FUZZ_SECONDS:-30}" ${FUZZ_SEED:+--seed "$FUZZ_SEED"} \
+        --server-log "$WORK/pg$v/server.log"
+    layer "dump and restore ($v)" bash tests/dump_restore.sh "$WORK/dump$v"
+    layer "hot standby ($v)" bash tests/standby.sh "$WORK/standby$v" "$((PORT + 1))"
+    if [ "$v" = 15 ]; then
+        layer "extension upgrade from 0.1.0 ($v)" bash tests/upgrade.sh "$WORK/upgrade" "$((PORT + 2))" "$package"
+    fi
+    if [ "$v" = 18 ]; then
+        layer "release package without Rust ($v)" package_layer
+    fi
+    cluster_stop "$WORK/pg$v"
+    echo "==== PostgreSQL $v: $((SECONDS - vstart))s"
+done
 
 echo
+echo "total: $((SECONDS - START))s"
+if [ "$failed" -eq 0 ]; then all_passed=yes
+else echo "(the clusters, their logs and the server copies are kept in $WORK)"; fi
 echo "test layers: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

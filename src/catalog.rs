@@ -321,7 +321,7 @@ fn type_exists(written: &str) -> Result<bool> {
     // as one type name raises a syntax error, reported as such below.
     let parsed = shell::as_caller(|| {
         PgTryBuilder::new(std::panic::AssertUnwindSafe(|| unsafe {
-            pg_sys::parseTypeString(c.as_ptr(), &mut oid, &mut typmod, true);
+            crate::compat::parse_type_string(&c, &mut oid, &mut typmod);
             Ok(())
         }))
         .catch_when(PgSqlErrorCode::ERRCODE_SYNTAX_ERROR, |e| {
@@ -605,7 +605,7 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                   WHERE {tables} \
                  UNION ALL \
                  SELECT {} FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class r ON r.oid = k.conrelid \
-                  WHERE {tables} AND k.contype NOT IN ('p', 'u', 'c', 'f') \
+                  WHERE {tables} AND k.contype NOT IN ('p', 'u', 'c', 'f') AND NOT {not_null} \
                  UNION ALL \
                  SELECT 'inheritance of ' || {} FROM pg_catalog.pg_class r WHERE {tables} \
                     AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = r.oid) \
@@ -652,6 +652,7 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
                 describe("pg_type", "t.oid", "0"),
                 own("pg_type", "t.oid"),
                 describe("pg_class", "r.oid", "a.attnum"),
+                not_null = crate::compat::PLAIN_NOT_NULL_CONSTRAINT,
             ),
             None,
             &[schema.into()],

@@ -9,12 +9,14 @@
 //! [`store`] (the extension's tables), [`author`] (writing revisions),
 //! [`run`] (running steps), [`scratch`] (a desired schema evaluated and
 //! rolled back), [`autogen`] (diff, check, autogenerate), [`errpos`] (where
-//! an error happened) and [`api`] (the SQL functions).
+//! an error happened) and [`api`] (the SQL functions). [`compat`] holds
+//! what differs between PostgreSQL 15, 16 and 18.
 
 pub mod api;
 pub mod author;
 pub mod autogen;
 pub mod catalog;
+pub mod compat;
 pub mod ddl;
 pub mod enums;
 pub mod error;

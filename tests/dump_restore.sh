@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # pg_dump / pg_restore keeps the migration history: revisions, version and
 # log come back, upgrade('head') has nothing to do, and downgrade still
-# works in the restored database. Uses the cluster in PGHOST/PGPORT.
+# works in the restored database. Uses the cluster in PGHOST/PGPORT, and
+# pg_dump and pg_restore from PG_BIN (its version's, or the first on the PATH).
 set -euo pipefail
 WORK=${1:-$(mktemp -d)}
+mkdir -p "$WORK"
 SRC=dump_src_$$
 DST=dump_dst_$$
-BIN=/usr/lib/postgresql/15/bin
 trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $SRC" -c "DROP DATABASE IF EXISTS $DST" >/dev/null 2>&1 || true' EXIT
 psql -X -q -d postgres -c "CREATE DATABASE $SRC" -c "CREATE DATABASE $DST"
 psql -X -q -v ON_ERROR_STOP=1 -d "$SRC" >/dev/null <<'SQL'
@@ -27,8 +28,8 @@ state() {
         -c "SELECT json_agg(r ORDER BY r.id) FROM migrate.revisions r"
 }
 
-"$BIN/pg_dump" -Fc -d "$SRC" -f "$WORK/dump.pgc"
-"$BIN/pg_restore" --exit-on-error -d "$DST" "$WORK/dump.pgc"
+"${PG_BIN:+$PG_BIN/}pg_dump" -Fc -d "$SRC" -f "$WORK/dump.pgc"
+"${PG_BIN:+$PG_BIN/}pg_restore" --exit-on-error -d "$DST" "$WORK/dump.pgc"
 
 before=$(state "$SRC")
 after=$(state "$DST")

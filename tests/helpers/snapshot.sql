@@ -24,8 +24,10 @@ SELECT coalesce(string_agg(line, E'\n' ORDER BY line), '') FROM (
     SELECT format('relation %s %s comment=%s', c.relname, c.relkind, obj_description(c.oid, 'pg_class'))
       FROM pg_class c WHERE c.relnamespace = nsp::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p', 'S')
     UNION ALL
+    -- NOT NULL is in the column lines (PostgreSQL 18 also stores it as a
+    -- constraint, contype 'n')
     SELECT format('constraint %s.%s %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
-      FROM pg_constraint WHERE connamespace = nsp::regnamespace
+      FROM pg_constraint WHERE connamespace = nsp::regnamespace AND contype <> 'n'
     UNION ALL
     SELECT format('index %s', pg_get_indexdef(i.indexrelid))
       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
