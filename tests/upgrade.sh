@@ -68,7 +68,8 @@ SQL
 
 q() { psql -X -At -v ON_ERROR_STOP=1 -d "${DB:-upgraded}" "$@"; }
 state() {
-    q -c "SELECT json_agg(r ORDER BY r.id) FROM migrate.revisions r" \
+    q -c "SELECT json_agg(json_build_array(r.id, r.down_revision, r.branch_labels, r.depends_on,
+                 r.message, r.upgrade, r.downgrade, r.created_at) ORDER BY r.id) FROM migrate.revisions r" \
       -c "SELECT json_agg(v ORDER BY v.version_num) FROM migrate.version v" \
       -c "SELECT json_agg(a ORDER BY a.revision) FROM migrate.applied a" \
       -c "SELECT json_agg(l ORDER BY l.id) FROM migrate.log l" \
@@ -105,6 +106,11 @@ if [ "$before" != "$after" ]; then
 else
     echo "revisions, version, applied checksums, log, history, branches, heads and verify() unchanged"
 fi
+
+# 0.2.0 stores each revision's checksum: it equals what 0.1.0 recorded
+[ "$(q -c "SELECT count(*) FROM migrate.applied a JOIN migrate.revisions r ON r.id = a.revision
+           WHERE r.checksum = a.checksum")" = "$(q -c "SELECT count(*) FROM migrate.applied")" ] \
+    || fail "stored checksums differ from those 0.1.0 recorded"
 
 # it still runs: the pending revision, back, a new one, and down across
 # the merge (log rows: f6 up, f6 down, f6 and g7 up, g7 f6 e5 down, e5 f6
