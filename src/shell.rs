@@ -151,14 +151,25 @@ fn current_search_path() -> String {
 }
 
 /// Run `f` with `search_path` set to `path`, as a function's
-/// `SET search_path` clause does: a GUC nest level, restored afterwards.
+/// `SET search_path` clause does: a GUC nest level, closed again when `f`
+/// returns, fails, or a PostgreSQL error unwinds through it, so levels
+/// always close in the order they opened.
 pub fn with_search_path<T>(path: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    struct Level(i32);
+    impl Drop for Level {
+        fn drop(&mut self) {
+            // SAFETY: closes the level opened below, and any level opened
+            // inside it that an error left open; inner levels close first,
+            // since they are dropped first.
+            unsafe { pg_sys::AtEOXact_GUC(true, self.0) };
+        }
+    }
     let value = CString::new(path)
         .map_err(|_| MigrateError::invalid("a search_path must not contain a NUL character"))?;
     // SAFETY: what fmgr_security_definer does for a SET clause: a new nest
-    // level, the value saved at that level, the level closed again below.
-    let level = unsafe {
-        let level = pg_sys::NewGUCNestLevel();
+    // level, the value saved at that level.
+    let _level = unsafe {
+        let level = Level(pg_sys::NewGUCNestLevel());
         pg_sys::set_config_option(
             c"search_path".as_ptr(),
             value.as_ptr(),
@@ -171,11 +182,7 @@ pub fn with_search_path<T>(path: &str, f: impl FnOnce() -> Result<T>) -> Result<
         );
         level
     };
-    let outcome = f();
-    // SAFETY: closes the level opened above, and any level `f` left open
-    // when an error inside it was caught.
-    unsafe { pg_sys::AtEOXact_GUC(true, level) };
-    outcome
+    f()
 }
 
 /// Run `f`; any error it returns or PostgreSQL raises inside it comes back
