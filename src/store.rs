@@ -321,18 +321,20 @@ pub fn restamp(applied: &[String]) -> Result<()> {
     )
 }
 
-/// What `migrate.verify()` compares, from stored values only: the ids with
-/// a recorded checksum, and those whose revision is gone (`true`) or whose
-/// stored checksum differs from the recorded one (`false`).
+/// What `migrate.verify()` compares, from stored values only: how many
+/// recorded checksums name a stored revision, and the recorded revisions
+/// that are gone (`true`) or whose stored checksum differs from the
+/// recorded one (`false`).
 pub struct Recorded {
-    pub ids: Vec<String>,
+    pub of_stored: usize,
     pub differ: Vec<(String, bool)>,
 }
 
 pub fn recorded() -> Result<Recorded> {
     let text = read_one::<String>(
         "SELECT pg_catalog.json_build_array( \
-                (SELECT pg_catalog.json_agg(a.revision) FROM migrate.applied a), \
+                (SELECT pg_catalog.count(*) FROM migrate.applied a \
+                   JOIN migrate.revisions r ON r.id = a.revision), \
                 (SELECT pg_catalog.json_agg(pg_catalog.json_build_array(a.revision, r.id IS NULL) \
                                           ORDER BY a.revision) \
                    FROM migrate.applied a LEFT JOIN migrate.revisions r ON r.id = a.revision \
@@ -340,16 +342,33 @@ pub fn recorded() -> Result<Recorded> {
         &[],
     )?
     .unwrap_or_default();
-    type Pair = (Option<Vec<String>>, Option<Vec<(String, bool)>>);
-    let (ids, differ): Pair = serde_json::from_str(&text).map_err(|e| {
+    type Pair = (usize, Option<Vec<(String, bool)>>);
+    let (of_stored, differ): Pair = serde_json::from_str(&text).map_err(|e| {
         MigrateError::new(
             crate::error::code::INTERNAL,
             format!("the recorded checksums could not be read: {e}"),
         )
     })?;
     Ok(Recorded {
-        ids: ids.unwrap_or_default(),
+        of_stored,
         differ: differ.unwrap_or_default(),
+    })
+}
+
+/// The revisions with a recorded checksum.
+pub fn recorded_ids() -> Result<Vec<String>> {
+    let text = read_one::<String>(
+        "SELECT pg_catalog.json_agg(a.revision)::pg_catalog.text FROM migrate.applied a",
+        &[],
+    )?;
+    Ok(match text {
+        Some(t) => serde_json::from_str::<Vec<String>>(&t).map_err(|e| {
+            MigrateError::new(
+                crate::error::code::INTERNAL,
+                format!("the recorded checksums could not be read: {e}"),
+            )
+        })?,
+        None => Vec::new(),
     })
 }
 
