@@ -132,9 +132,7 @@ mod migrate {
     /// Applied revisions that changed or vanished since they were applied.
     #[pg_extern]
     fn verify() -> TableIterator<'static, (name!(revision, String), name!(problem, String))> {
-        TableIterator::new(entry("migrate.verify", Access::Read, || {
-            run::verify(&store::load_graph()?, &store::versions()?)
-        }))
+        TableIterator::new(entry("migrate.verify", Access::Read, run::verify_all))
     }
 
     /// The live schema as the differ's JSON model.
@@ -191,13 +189,7 @@ mod migrate {
     /// The heads of the stored revision graph.
     #[pg_extern]
     fn heads() -> SetOfIterator<'static, String> {
-        SetOfIterator::new(entry("migrate.heads", Access::Read, || {
-            let g = store::load_graph()?;
-            Ok(g.heads()
-                .iter()
-                .map(|&i| g.id(i).to_string())
-                .collect::<Vec<_>>())
-        }))
+        SetOfIterator::new(entry("migrate.heads", Access::Read, run::heads))
     }
 
     /// The graph newest first (within `range`, when given), with what is

@@ -132,6 +132,27 @@ pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
     Ok(joined(&graph, &heads))
 }
 
+/// `migrate.verify()`. At head with nothing changed since the last run or
+/// stamp (every revision applied with the checksum it was applied with, the
+/// graph as that run left it) there is nothing to report, and the graph
+/// need not be loaded.
+pub fn verify_all() -> Result<Vec<(String, String)>> {
+    if store::unchanged_heads()?.is_some() {
+        return Ok(Vec::new());
+    }
+    verify(&store::load_graph()?, &store::versions()?)
+}
+
+/// `migrate.heads()`: at head with nothing changed, the heads the last run
+/// left; otherwise from the graph.
+pub fn heads() -> Result<Vec<String>> {
+    if let Some(heads) = store::unchanged_heads()? {
+        return Ok(heads);
+    }
+    let g = store::load_graph()?;
+    Ok(g.heads().iter().map(|&i| g.id(i).to_string()).collect())
+}
+
 /// What `migrate.verify()` reports: each applied revision that changed or
 /// vanished since it was applied, each applied revision without a recorded
 /// checksum, each version row that names no stored revision.
