@@ -775,6 +775,14 @@ impl Op {
                 schema_ok(schema)?;
                 name_ok("table", table)?;
                 for row in rows {
+                    // how serde_json carries a number it keeps every digit
+                    // of: a row written as a number, not an object
+                    if row.len() == 1 && row.contains_key("$serde_json::private::Number") {
+                        return Err(
+                            "each of \"rows\" must be a JSON object of column values, not a number"
+                                .into(),
+                        );
+                    }
                     for k in row.keys() {
                         name_ok("rows", k)?;
                     }
@@ -1566,6 +1574,23 @@ mod big_numbers {
             let shown = n.replace("e", "e+");
             assert!(sql[0].ends_with(&format!("DEFAULT {shown}")), "{sql:?}");
             assert!(sql[1].ends_with(&format!("VALUES ({shown})")), "{sql:?}");
+        }
+    }
+
+    /// A number where a row object belongs is refused, not read as a row
+    /// with a strange column.
+    #[test]
+    fn a_number_is_not_a_row() {
+        for n in ["1", "1e400", "100000000000000000000000000000"] {
+            let text = format!(r#"[{{"op": "bulk_insert", "table": "t", "rows": [{n}]}}]"#);
+            let v = parse_json("r", "upgrade", &text).unwrap();
+            let e = parse_ops("r", "upgrade", &v).unwrap_err();
+            assert!(
+                e.message.contains("not a number") || e.message.contains("expected a map"),
+                "{}",
+                e.message
+            );
+            assert!(!e.message.contains("serde_json"), "{}", e.message);
         }
     }
 }

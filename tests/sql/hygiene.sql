@@ -98,6 +98,7 @@ DELETE FROM migrate.revisions WHERE id = 'g1';
 SELECT * FROM report($$SELECT migrate.revision('x', '[{"op": "add_column", "table": "t", "column": []}]')$$);
 SELECT * FROM report($$SELECT migrate.revision('x', '[{"op": "add_column", "table": "t", "column": 18446744073709551616.5}]')$$);
 SELECT * FROM report($$SELECT migrate.revision('x', '[{"op": "add_constraint", "table": "t", "name": "c", "kind": "foreign_key", "columns": ["id"], "references": "t"}]')$$);
+SELECT * FROM report($$SELECT migrate.revision('x', '[{"op": "bulk_insert", "table": "t", "rows": [10000000000000000000000]}]')$$);
 
 -- an index method must be an index access method
 SELECT migrate.revision('heap index', '[{"op": "create_index", "name": "i", "table": "t", "columns": ["id"], "method": "heap"}]', id => 'h1', down_revision => 'b1');
