@@ -110,5 +110,5 @@ echo
 echo "total: $((SECONDS - START))s"
 if [ "$failed" -eq 0 ]; then all_passed=yes
 else echo "(the clusters, their logs and the server copies are kept in $WORK)"; fi
-echo "test layers: $passed passed, $failed failed"
+echo "layers: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
