@@ -26,7 +26,7 @@ pub fn existing_type(schema: Option<&str>, name: &str) -> Result<Option<FoundTyp
     let Some(oid) = type_oid(schema, name)? else {
         return Ok(None);
     };
-    let row = reading(|c| {
+    reading(|c| {
         let t = c.select(
             "SELECT t.typtype::text, \
                     ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e \
@@ -45,8 +45,7 @@ pub fn existing_type(schema: Option<&str>, name: &str) -> Result<Option<FoundTyp
             kind: kind.unwrap_or_default(),
             values: values.unwrap_or_default().into_iter().flatten().collect(),
         }))
-    });
-    row
+    })
 }
 
 /// The type a written name means under the caller's search_path (as

@@ -204,20 +204,6 @@ fn unpack(code: isize) -> String {
     s
 }
 
-/// Unwrap a result in the shell, raising the error in PostgreSQL.
-pub trait OrRaise<T> {
-    fn or_raise(self) -> T;
-}
-
-impl<T> OrRaise<T> for Result<T> {
-    fn or_raise(self) -> T {
-        match self {
-            Ok(v) => v,
-            Err(e) => e.raise(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
