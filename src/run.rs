@@ -41,30 +41,33 @@ pub fn step_ops(
     })
 }
 
-/// Load the planned revisions' ops, all of them before anything runs.
-fn load_steps(graph: &Graph, plan: &Plan) -> Result<Vec<Step>> {
+/// Load the planned revisions' ops, all of them before anything runs, and
+/// their messages (the graph is loaded without them) for the lines that
+/// announce each step.
+fn load_steps(graph: &mut Graph, plan: &Plan) -> Result<Vec<Step>> {
     let ids: Vec<String> = plan
         .steps
         .iter()
         .map(|&i| graph.id(i).to_string())
         .collect();
-    let mut stored: HashMap<String, (String, Option<String>)> = store::ops_of(&ids)?
+    let mut stored: HashMap<String, store::StoredOps> = store::ops_of(&ids)?
         .into_iter()
-        .map(|(id, up, down)| (id, (up, down)))
+        .map(|o| (o.id.clone(), o))
         .collect();
     plan.steps
         .iter()
         .map(|&i| {
-            let id = graph.id(i);
-            let (up, down) = stored.remove(id).ok_or_else(|| {
+            let id = graph.id(i).to_string();
+            let o = stored.remove(&id).ok_or_else(|| {
                 MigrateError::new(
                     code::UNKNOWN,
                     format!("revision {id} vanished during the run"),
                 )
             })?;
+            graph.nodes[i].message = o.message;
             Ok(Step {
                 index: i,
-                ops: step_ops(id, plan.direction, &up, down.as_deref())?,
+                ops: step_ops(&id, plan.direction, &o.upgrade, o.downgrade.as_deref())?,
             })
         })
         .collect()
@@ -93,8 +96,7 @@ pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
     if plan.steps.is_empty() {
         return Ok(joined(&graph, &current));
     }
-    name_steps(&mut graph, &plan.steps)?;
-    let steps = load_steps(&graph, &plan)?;
+    let steps = load_steps(&mut graph, &plan)?;
     let direction = plan.direction;
     let mut log = Vec::with_capacity(steps.len());
     for (si, step) in steps.iter().enumerate() {
@@ -343,8 +345,7 @@ pub fn offline(target: &Target, from: Option<&str>) -> Result<Vec<String>> {
         target,
         Mode::Either,
     )?;
-    name_steps(&mut graph, &plan.steps)?;
-    let steps = load_steps(&graph, &plan)?;
+    let steps = load_steps(&mut graph, &plan)?;
     let mut after = applied.clone();
     let changes = plan::version_changes(&graph, &mut after, &plan);
     let script: Vec<ScriptStep> = steps
@@ -426,18 +427,6 @@ pub fn applied_of(ids: Vec<Option<String>>) -> Result<Vec<String>> {
         .flatten()
         .filter(|id| g.get(id).is_some_and(|i| applied[i]))
         .collect())
-}
-
-/// The graph is loaded without messages; the steps that run get theirs,
-/// for the lines that announce them.
-fn name_steps(graph: &mut Graph, steps: &[usize]) -> Result<()> {
-    let ids: Vec<String> = steps.iter().map(|&i| graph.id(i).to_string()).collect();
-    let mut messages = store::messages(&ids)?;
-    for &i in steps {
-        let id = graph.nodes[i].id.clone();
-        graph.nodes[i].message = messages.remove(&id);
-    }
-    Ok(())
 }
 
 /// `Running upgrade a1b2 -> c3d4, message`, as Alembic prints it.

@@ -86,23 +86,6 @@ pub fn load_graph() -> Result<Graph> {
     Graph::new(rows.into_iter().map(|(_, node)| node).collect())
 }
 
-/// The stored messages of the given revisions.
-pub fn messages(ids: &[String]) -> Result<std::collections::HashMap<String, String>> {
-    read(
-        "SELECT id, message FROM migrate.revisions WHERE id = ANY($1) AND message IS NOT NULL",
-        &[ids.to_vec().into()],
-        |rows| {
-            let mut out = std::collections::HashMap::with_capacity(rows.len());
-            for row in rows {
-                if let (Some(id), Some(m)) = (row.get::<String>(1)?, row.get::<String>(2)?) {
-                    out.insert(id, m);
-                }
-            }
-            Ok(out)
-        },
-    )
-}
-
 /// At head with nothing changed since the last run or stamp: the heads it
 /// left (in graph order), when every stored revision is applied with the
 /// checksum it was applied with and the graph digest is the one that run
@@ -162,21 +145,28 @@ pub fn versions() -> Result<Vec<String>> {
     )
 }
 
-/// The stored upgrade and downgrade JSON (as text) of the given revisions.
-pub fn ops_of(ids: &[String]) -> Result<Vec<(String, String, Option<String>)>> {
+/// A stored revision's ops (JSON text) and message.
+pub struct StoredOps {
+    pub id: String,
+    pub upgrade: String,
+    pub downgrade: Option<String>,
+    pub message: Option<String>,
+}
+
+/// The stored ops and messages of the given revisions.
+pub fn ops_of(ids: &[String]) -> Result<Vec<StoredOps>> {
     read(
-        "SELECT id, upgrade::text, downgrade::text FROM migrate.revisions WHERE id = ANY($1)",
+        "SELECT id, upgrade::text, downgrade::text, message FROM migrate.revisions WHERE id = ANY($1)",
         &[ids.to_vec().into()],
         |rows| {
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                let id: Option<String> = row.get(1)?;
-                let up: Option<String> = row.get(2)?;
-                out.push((
-                    id.unwrap_or_default(),
-                    up.unwrap_or_else(|| "null".into()),
-                    row.get(3)?,
-                ));
+                out.push(StoredOps {
+                    id: row.get::<String>(1)?.unwrap_or_default(),
+                    upgrade: row.get::<String>(2)?.unwrap_or_else(|| "null".into()),
+                    downgrade: row.get(3)?,
+                    message: row.get(4)?,
+                });
             }
             Ok(out)
         },
