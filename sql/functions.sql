@@ -229,6 +229,18 @@ CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON migrate.log
 
 -- Roles: read, author or run. Sets exactly that access (revoking more);
 -- DDL always runs with the caller's own rights (no SECURITY DEFINER).
+-- Runs that commit after each revision (src/procedure.rs). A procedure
+-- that commits can have no SET clause; the engine sets its search_path in
+-- each transaction it runs, as every other function does.
+CREATE PROCEDURE migrate.run(target text DEFAULT 'head')
+LANGUAGE c AS 'MODULE_PATHNAME', 'run_procedure_wrapper';
+COMMENT ON PROCEDURE migrate.run(text) IS
+    'Upgrade to target (default head), one transaction per revision, committed as it goes.';
+CREATE PROCEDURE migrate.run_down(target text)
+LANGUAGE c AS 'MODULE_PATHNAME', 'run_down_procedure_wrapper';
+COMMENT ON PROCEDURE migrate.run_down(text) IS
+    'Downgrade to target, one transaction per revision, committed as it goes.';
+
 CREATE FUNCTION migrate.grant_usage(role name, access text DEFAULT 'run')
 RETURNS void
 LANGUAGE plpgsql

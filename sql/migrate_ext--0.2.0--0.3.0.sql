@@ -5,3 +5,15 @@
 -- database equals a fresh CREATE EXTENSION of 0.3.0 (tests/upgrade.sh
 -- compares the two catalog by catalog) and keeps its migration history.
 \echo Use "ALTER EXTENSION migrate_ext UPDATE" to load this file. \quit
+
+-- Runs that commit after each revision (src/procedure.rs). A procedure
+-- that commits can have no SET clause; the engine sets its search_path in
+-- each transaction it runs, as every other function does.
+CREATE PROCEDURE migrate.run(target text DEFAULT 'head')
+LANGUAGE c AS 'MODULE_PATHNAME', 'run_procedure_wrapper';
+COMMENT ON PROCEDURE migrate.run(text) IS
+    'Upgrade to target (default head), one transaction per revision, committed as it goes.';
+CREATE PROCEDURE migrate.run_down(target text)
+LANGUAGE c AS 'MODULE_PATHNAME', 'run_down_procedure_wrapper';
+COMMENT ON PROCEDURE migrate.run_down(text) IS
+    'Downgrade to target, one transaction per revision, committed as it goes.';

@@ -48,3 +48,10 @@ pub unsafe fn parse_type_string(name: &CStr, oid: &mut pg_sys::Oid, typmod: &mut
 /// as not compared. The condition holds for no row before 18.
 pub const PLAIN_NOT_NULL_CONSTRAINT: &str =
     "(k.contype = 'n' AND k.convalidated AND NOT k.connoinherit)";
+
+/// `USER_TIMEOUT` of `utils/timeout.h`: the first timeout slot an extension
+/// may register (PostgreSQL 17 added `TRANSACTION_TIMEOUT` before it).
+#[cfg(any(feature = "pg15", feature = "pg16"))]
+pub const USER_TIMEOUT: i32 = 12;
+#[cfg(feature = "pg18")]
+pub const USER_TIMEOUT: i32 = 13;

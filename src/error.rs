@@ -64,6 +64,10 @@ pub mod code {
     pub const NO_SCHEMA: C = C::ERRCODE_INVALID_SCHEMA_NAME; // 3F000
     /// A type name that does not parse as one type name.
     pub const SYNTAX: C = C::ERRCODE_SYNTAX_ERROR; // 42601
+    /// No background worker for a concurrent index build.
+    pub const NO_WORKER: C = C::ERRCODE_INSUFFICIENT_RESOURCES; // 53000
+    /// A concurrent index op inside a transaction (migrate.upgrade).
+    pub const IN_TRANSACTION: C = C::ERRCODE_ACTIVE_SQL_TRANSACTION; // 25001
     /// A bug: an internal failure that no input should cause.
     pub const INTERNAL: C = C::ERRCODE_INTERNAL_ERROR; // XX000
 }
@@ -194,7 +198,7 @@ fn raise_raw(code: i32, message: &str, detail: Option<&str>, hint: Option<&str>)
     unreachable!("ERROR-level report returned")
 }
 
-fn unpack(code: isize) -> String {
+pub fn unpack(code: isize) -> String {
     let mut n = code;
     let mut s = String::with_capacity(5);
     for _ in 0..5 {

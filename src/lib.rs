@@ -25,6 +25,7 @@ pub mod graph;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod procedure;
 pub mod quote;
 pub mod render;
 pub mod run;
@@ -32,8 +33,16 @@ pub mod scratch;
 pub mod shell;
 pub mod store;
 pub mod target;
+pub mod waits;
+pub mod worker;
 
 ::pgrx::pg_module_magic!(name, version);
+
+/// Load time: define the settings (`migrate.lock_timeout`, ...).
+#[pgrx::pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    waits::define_settings();
+}
 
 pgrx::extension_sql_file!("../sql/tables.sql", name = "tables", bootstrap);
 pgrx::extension_sql_file!("../sql/functions.sql", name = "functions", finalize);

@@ -277,6 +277,7 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
                 drop_other.push(Op::DropIndex {
                     schema: sc(),
                     name: iname.clone(),
+                    concurrently: false,
                 });
             }
             add_other.push(create_index(schema, tname, iname, i));
@@ -310,6 +311,7 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
                 drop_other.push(Op::DropIndex {
                     schema: sc(),
                     name: iname.clone(),
+                    concurrently: false,
                 });
             }
         } else {
@@ -723,6 +725,7 @@ fn create_index(schema: &str, table: &str, name: &str, i: &Index) -> Op {
         unique: i.unique,
         where_: i.predicate.clone(),
         method: Some(i.method.clone()),
+        concurrently: false,
     }
 }
 

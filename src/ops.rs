@@ -124,12 +124,19 @@ pub enum Op {
         where_: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         method: Option<String>,
+        /// `CREATE INDEX CONCURRENTLY`: built at top level by
+        /// `CALL migrate.run`, writes to the table go on meanwhile
+        #[serde(default, skip_serializing_if = "is_false")]
+        concurrently: bool,
     },
     /// `DROP INDEX name`.
     DropIndex {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         schema: Option<String>,
         name: String,
+        /// `DROP INDEX CONCURRENTLY`, at top level by `CALL migrate.run`
+        #[serde(default, skip_serializing_if = "is_false")]
+        concurrently: bool,
     },
     /// `ALTER TABLE table ADD CONSTRAINT name ...`.
     AddConstraint {
@@ -411,6 +418,21 @@ impl Op {
         }
     }
 
+    /// Whether the op must run at top level, outside any transaction
+    /// (`CREATE/DROP INDEX CONCURRENTLY`).
+    pub fn is_concurrent(&self) -> bool {
+        matches!(
+            self,
+            Op::CreateIndex {
+                concurrently: true,
+                ..
+            } | Op::DropIndex {
+                concurrently: true,
+                ..
+            }
+        )
+    }
+
     /// The op that undoes this one, when it can be derived.
     pub fn inverse(&self) -> Option<Op> {
         match self {
@@ -455,9 +477,15 @@ impl Op {
                 column: new_name.clone(),
                 new_name: column.clone(),
             }),
-            Op::CreateIndex { schema, name, .. } => Some(Op::DropIndex {
+            Op::CreateIndex {
+                schema,
+                name,
+                concurrently,
+                ..
+            } => Some(Op::DropIndex {
                 schema: schema.clone(),
                 name: name.clone(),
+                concurrently: *concurrently,
             }),
             Op::AddConstraint {
                 schema,
@@ -538,7 +566,7 @@ impl Op {
             }
             Op::DropEnum { schema, name }
             | Op::DropTable { schema, name }
-            | Op::DropIndex { schema, name } => {
+            | Op::DropIndex { schema, name, .. } => {
                 schema_ok(schema)?;
                 name_ok("name", name)
             }
@@ -1100,7 +1128,26 @@ pub fn revision_ops(
         None => None,
     };
     let down = downgrade_ops(revision, &up, explicit)?;
+    concurrent_alone(revision, "upgrade", &up)?;
+    concurrent_alone(revision, "downgrade", &down)?;
     Ok((up, down))
+}
+
+/// A concurrent index op runs outside any transaction, so the ops of its
+/// direction must all be such ops: nothing else of the revision could be
+/// rolled back with them.
+fn concurrent_alone(revision: &str, direction: &str, ops: &[Op]) -> Result<()> {
+    let Some(i) = ops.iter().position(Op::is_concurrent) else {
+        return Ok(());
+    };
+    if ops.iter().all(Op::is_concurrent) {
+        return Ok(());
+    }
+    Err(MigrateError::invalid(format!(
+        "{}: a concurrent index op runs outside any transaction, so the {direction} of its revision may hold only concurrent index ops",
+        op_label(revision, direction, i, Some(&ops[i]))
+    ))
+    .with_hint("Put the concurrent index ops in a revision of their own, as Alembic's autocommit_block does."))
 }
 
 /// The downgrade of a revision: the explicit one, or the inverse of the
@@ -1466,6 +1513,7 @@ mod tests {
                         unique,
                         where_: None,
                         method: None,
+                        concurrently: false,
                     }
                 ),
                 (schema(), name(), name()).prop_map(|(schema, name, value)| Op::AddEnumValue {

@@ -148,12 +148,14 @@ pub fn render(op: &Op) -> Vec<String> {
             unique,
             where_,
             method,
+            concurrently,
         } => {
             let mut keys: Vec<String> = columns.iter().map(|c| ident(c)).collect();
             keys.extend(expressions.iter().map(|e| format!("({e})")));
             let mut sql = format!(
-                "CREATE {}INDEX {} ON {}",
+                "CREATE {}INDEX {}{} ON {}",
                 if *unique { "UNIQUE " } else { "" },
+                if *concurrently { "CONCURRENTLY " } else { "" },
                 ident(name),
                 qualified(schema.as_deref(), table)
             );
@@ -166,8 +168,16 @@ pub fn render(op: &Op) -> Vec<String> {
             }
             vec![sql]
         }
-        Op::DropIndex { schema, name } => {
-            vec![format!("DROP INDEX {}", qualified(schema.as_deref(), name))]
+        Op::DropIndex {
+            schema,
+            name,
+            concurrently,
+        } => {
+            vec![format!(
+                "DROP INDEX {}{}",
+                if *concurrently { "CONCURRENTLY " } else { "" },
+                qualified(schema.as_deref(), name)
+            )]
         }
         Op::AddConstraint {
             schema,
@@ -393,6 +403,9 @@ pub struct ScriptStep<'a> {
     /// version rows this step removes and adds
     pub removed: Vec<&'a str>,
     pub added: Vec<&'a str>,
+    /// the statements run at top level, outside the transaction
+    /// (concurrent index ops), as Alembic's autocommit_block does
+    pub concurrent: bool,
 }
 
 /// The offline script of a plan: `BEGIN`, each step's op statements and
@@ -402,6 +415,9 @@ pub fn script(steps: &[ScriptStep]) -> Vec<String> {
     let mut out = vec!["BEGIN;".to_string()];
     for s in steps {
         out.push(format!("-- {}", one_line(&s.title)));
+        if s.concurrent {
+            out.push("COMMIT;".to_string());
+        }
         for line in &s.statements {
             match line {
                 Line::Note(_) => out.push(line.text()),
@@ -414,6 +430,9 @@ pub fn script(steps: &[ScriptStep]) -> Vec<String> {
                     out.push(format!("{sql}{end}"));
                 }
             }
+        }
+        if s.concurrent {
+            out.push("BEGIN;".to_string());
         }
         match (s.removed.as_slice(), s.added.as_slice()) {
             ([old], [new]) => out.push(format!(
@@ -536,6 +555,7 @@ pub mod tests {
                 statements: ops.iter().flat_map(render).map(Line::Sql).collect(),
                 removed: vec!["a"],
                 added: vec!["b"],
+                concurrent: false,
             },
             ScriptStep {
                 title: "Running upgrade  -> x, other root".into(),
@@ -544,6 +564,7 @@ pub mod tests {
                 statements: vec![],
                 removed: vec![],
                 added: vec!["x"],
+                concurrent: false,
             },
         ]);
         assert_eq!(out[0], "BEGIN;");

@@ -17,6 +17,7 @@ use crate::render::{self, render, Line, ScriptStep};
 use crate::shell::{self, guarded};
 use crate::store::{self, LogEntry};
 use crate::target::Target;
+use crate::waits;
 use pgrx::prelude::*;
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -73,14 +74,29 @@ fn load_steps(graph: &mut Graph, plan: &Plan) -> Result<Vec<Step>> {
         .collect()
 }
 
-/// Upgrade or downgrade to `target`; returns the current revision afterwards.
-pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
-    store::lock()?;
+/// A planned run: the graph, what is applied, and the steps to take.
+pub struct Prepared {
+    graph: Graph,
+    applied: Vec<bool>,
+    direction: Direction,
+    steps: Vec<Step>,
+}
+
+/// What planning a run found: nothing to do (the current revision), or
+/// the steps.
+pub enum Planned {
+    Done(Option<String>),
+    Steps(Box<Prepared>),
+}
+
+/// Plan a run to `target` from the current version: the steps, their ops
+/// loaded and checked. The caller holds the run lock.
+pub fn prepare(mode: Mode, target: &Target) -> Result<Planned> {
     // the common call, upgrade('head') with nothing to do, without the graph
     if mode == Mode::Upgrade && matches!(target, Target::Head | Target::Heads) {
         if let Some(heads) = store::unchanged_heads()? {
             if heads.len() == 1 || *target == Target::Heads {
-                return Ok(Some(heads.join(",")));
+                return Ok(Planned::Done(Some(heads.join(","))));
             }
         }
     }
@@ -88,50 +104,194 @@ pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
     let versions = store::versions()?;
     refuse_drift(&graph, &versions)?;
     let current = graph.current(&versions)?;
-    let mut applied = graph.closure(&current);
+    let applied = graph.closure(&current);
     let plan = plan::plan(&graph, &applied, &current, target, mode)?;
     if let Some(r) = plan.already_applied {
         notice!("revision {} is already applied; nothing to do", graph.id(r));
     }
     if plan.steps.is_empty() {
-        return Ok(joined(&graph, &current));
+        return Ok(Planned::Done(joined(&graph, &current)));
     }
     let steps = load_steps(&mut graph, &plan)?;
-    let direction = plan.direction;
-    let mut log = Vec::with_capacity(steps.len());
-    for (si, step) in steps.iter().enumerate() {
+    Ok(Planned::Steps(Box::new(Prepared {
+        graph,
+        applied,
+        direction: plan.direction,
+        steps,
+    })))
+}
+
+impl Prepared {
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Run step `si` (announced with a NOTICE, each op under bounded lock
+    /// waits) and mark it applied or reverted; its log entry.
+    pub fn apply(&mut self, si: usize) -> Result<LogEntry> {
+        let graph = &self.graph;
+        let step = &self.steps[si];
+        let direction = self.direction;
         let id = graph.id(step.index);
-        notice!("{}", step_line(&graph, step.index, direction));
+        notice!("{}", step_line(graph, step.index, direction));
         let started = now();
         let mut statements = Vec::new();
         for (n, op) in step.ops.iter().enumerate() {
             let label = op_label(id, direction.word(), n, Some(op));
             let later = Later {
-                steps: &steps,
+                steps: &self.steps,
                 step: si,
                 op: n,
             };
-            shell::migrating(|| guarded(&label, || run_op(op, &later, &mut statements)))
-                .map_err(|e| no_cascade_hint(op, e))?;
+            let ran = shell::migrating(|| {
+                waits::bounded(&label, || {
+                    guarded(&label, || {
+                        let mut ran = Vec::new();
+                        run_op(op, &later, &mut ran)?;
+                        Ok(ran)
+                    })
+                })
+            })
+            .map_err(|e| no_cascade_hint(op, e))?;
+            statements.extend(ran);
         }
-        log.push(LogEntry {
+        let entry = LogEntry {
             revision: id.to_string(),
             direction: direction.word(),
             started,
             finished: now(),
             statements,
-        });
-        applied[step.index] = direction == Direction::Up;
+        };
+        self.applied[step.index] = direction == Direction::Up;
+        Ok(entry)
     }
-    let heads = graph.heads_of(&applied);
-    let head_ids: Vec<String> = heads.iter().map(|&i| graph.id(i).to_string()).collect();
-    let ran: Vec<String> = log.iter().map(|e| e.revision.clone()).collect();
-    let (up, down) = match direction {
-        Direction::Up => (ran, vec![]),
-        Direction::Down => (vec![], ran),
+
+    /// Whether step `si` runs at top level (concurrent index ops).
+    pub fn is_concurrent(&self, si: usize) -> bool {
+        self.steps[si].ops.iter().any(Op::is_concurrent)
+    }
+
+    /// Refuse a run in one transaction when a step builds or drops an index
+    /// concurrently, before anything runs.
+    fn refuse_concurrent(&self) -> Result<()> {
+        for step in &self.steps {
+            if let Some((n, op)) = step
+                .ops
+                .iter()
+                .enumerate()
+                .find(|(_, op)| op.is_concurrent())
+            {
+                let label = op_label(
+                    self.graph.id(step.index),
+                    self.direction.word(),
+                    n,
+                    Some(op),
+                );
+                return Err(MigrateError::new(
+                    code::IN_TRANSACTION,
+                    format!("{label}: a concurrent index op cannot run inside a transaction, and migrate.upgrade and migrate.downgrade run in one"),
+                )
+                .with_hint(format!(
+                    "Use CALL migrate.{}(...), which commits before the op and runs it at top level.",
+                    if self.direction == Direction::Up { "run" } else { "run_down" }
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Run step `si`, whose ops are all concurrent index ops, each at top
+    /// level in a background worker. The caller has committed and holds
+    /// no snapshot. If an op fails, the indexes this step built are
+    /// dropped again (concurrently); indexes it dropped stay dropped.
+    pub fn apply_concurrent(&mut self, si: usize) -> Result<LogEntry> {
+        let graph = &self.graph;
+        let step = &self.steps[si];
+        let direction = self.direction;
+        let id = graph.id(step.index);
+        notice!("{}", step_line(graph, step.index, direction));
+        let started = now();
+        let mut statements = Vec::new();
+        let mut built: Vec<String> = Vec::new();
+        for (n, op) in step.ops.iter().enumerate() {
+            let label = op_label(id, direction.word(), n, Some(op));
+            let sql = render(op).join(";\n");
+            let index = match op {
+                Op::CreateIndex { schema, name, .. } => Some(qualified(schema.as_deref(), name)),
+                _ => None,
+            };
+            notice!("{label}: running at top level in a background worker: {sql}");
+            if let Err(e) = crate::worker::top_level(&sql, index.as_deref()) {
+                for index in built.iter().rev() {
+                    let _ = crate::worker::top_level(
+                        &format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"),
+                        None,
+                    );
+                }
+                let e = e.context(&label);
+                return Err(if built.is_empty() {
+                    e
+                } else {
+                    e.with_hint(format!(
+                        "The indexes built by the earlier ops of this revision were dropped again: {}.",
+                        built.join(", ")
+                    ))
+                });
+            }
+            if let Some(index) = index {
+                built.push(index);
+            }
+            statements.push(sql);
+        }
+        let entry = LogEntry {
+            revision: id.to_string(),
+            direction: direction.word(),
+            started,
+            finished: now(),
+            statements,
+        };
+        self.applied[step.index] = direction == Direction::Up;
+        Ok(entry)
+    }
+
+    /// Record steps that ran (`log`, in order) and the heads they left;
+    /// `digest` also records the graph digest of the fast path at head
+    /// (a scan of every revision: once per run). Returns the current
+    /// revision.
+    pub fn record(&self, log: &[LogEntry], digest: bool) -> Result<Option<String>> {
+        let heads = self.graph.heads_of(&self.applied);
+        let head_ids: Vec<String> = heads
+            .iter()
+            .map(|&i| self.graph.id(i).to_string())
+            .collect();
+        let ran: Vec<String> = log.iter().map(|e| e.revision.clone()).collect();
+        let (up, down) = match self.direction {
+            Direction::Up => (ran, vec![]),
+            Direction::Down => (vec![], ran),
+        };
+        store::record(log, &head_ids, &up, &down, digest)?;
+        Ok(joined(&self.graph, &heads))
+    }
+}
+
+/// Upgrade or downgrade to `target` in the caller's transaction; returns
+/// the current revision afterwards.
+pub fn migrate(mode: Mode, target: &Target) -> Result<Option<String>> {
+    store::lock()?;
+    let mut prepared = match prepare(mode, target)? {
+        Planned::Done(current) => return Ok(current),
+        Planned::Steps(p) => p,
     };
-    store::record(&log, &head_ids, &up, &down)?;
-    Ok(joined(&graph, &heads))
+    prepared.refuse_concurrent()?;
+    let mut log = Vec::with_capacity(prepared.len());
+    for si in 0..prepared.len() {
+        log.push(prepared.apply(si)?);
+    }
+    prepared.record(&log, true)
 }
 
 /// `migrate.verify()`. At head with nothing changed since the last run or
@@ -359,6 +519,7 @@ pub fn offline(target: &Target, from: Option<&str>) -> Result<Vec<String>> {
             statements: offline_statements(&steps, si),
             removed: change.removed.iter().map(|&r| graph.id(r)).collect(),
             added: change.added.iter().map(|&r| graph.id(r)).collect(),
+            concurrent: step.ops.iter().any(Op::is_concurrent),
         })
         .collect();
     Ok(render::script(&script))
@@ -387,7 +548,7 @@ pub fn stamp(target: &Target) -> Result<Option<String>> {
         joined(&graph, &heads).unwrap_or_default()
     );
     let head_ids: Vec<String> = heads.iter().map(|&i| graph.id(i).to_string()).collect();
-    store::record(&[], &head_ids, &[], &[])?;
+    store::record(&[], &head_ids, &[], &[], true)?;
     let all: Vec<String> = (0..graph.len())
         .filter(|&i| applied[i])
         .map(|i| graph.id(i).to_string())

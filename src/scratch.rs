@@ -25,7 +25,7 @@ use std::ffi::{CStr, CString};
 pub fn desired_model(schema: &str, desired: &str) -> Result<Model> {
     let statements = statements(desired)?;
     ddl::check(&statements, schema)?;
-    rolled_back(|| evaluate(schema, &statements))
+    shell::rolled_back(|| evaluate(schema, &statements))
 }
 
 /// Split `sql` into statements with the server's parser. A syntax error is
@@ -205,28 +205,6 @@ unsafe fn name_list(list: *mut pg_sys::List) -> Vec<String> {
         .filter(|n| !n.is_null() && (**n).type_ == pg_sys::NodeTag::T_String)
         .filter_map(|n| cstr((*n.cast::<pg_sys::String>()).sval))
         .collect()
-}
-
-/// Run `f` inside a subtransaction that is rolled back however `f` ends,
-/// leaving the memory context and resource owner as they were. A
-/// PostgreSQL error inside `f` comes back as an `Err`.
-fn rolled_back<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    // SAFETY: the pattern PL/pgSQL uses for exception blocks: remember the
-    // caller's memory context and resource owner, begin, run, roll back,
-    // restore. Errors are caught (and the error state flushed) by
-    // shell::caught before the rollback.
-    let (context, owner) = unsafe { (pg_sys::CurrentMemoryContext, pg_sys::CurrentResourceOwner) };
-    unsafe {
-        pg_sys::BeginInternalSubTransaction(std::ptr::null());
-        pg_sys::CurrentMemoryContext = context;
-    }
-    let outcome = shell::caught(f);
-    unsafe {
-        pg_sys::RollbackAndReleaseCurrentSubTransaction();
-        pg_sys::CurrentMemoryContext = context;
-        pg_sys::CurrentResourceOwner = owner;
-    }
-    outcome
 }
 
 /// Inside the subtransaction: move the live schema aside, give its name to

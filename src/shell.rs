@@ -57,7 +57,9 @@ pub fn entry<T>(function: &str, access: Access, f: impl FnOnce() -> Result<T>) -
     }
 }
 
-fn enter<T>(function: &str, access: Access, f: impl FnOnce() -> Result<T>) -> Result<T> {
+/// What [`entry`] does, returning the error instead of raising it: for a
+/// procedure, which enters once per transaction it runs.
+pub fn enter<T>(function: &str, access: Access, f: impl FnOnce() -> Result<T>) -> Result<T> {
     if access != Access::Read {
         refuse_read_only(function, access)?;
     }
@@ -151,10 +153,16 @@ fn current_search_path() -> String {
 }
 
 /// Run `f` with `search_path` set to `path`, as a function's
-/// `SET search_path` clause does: a GUC nest level, closed again when `f`
-/// returns, fails, or a PostgreSQL error unwinds through it, so levels
-/// always close in the order they opened.
+/// `SET search_path` clause does (see [`with_setting`]).
 pub fn with_search_path<T>(path: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    with_setting("search_path", path, f)
+}
+
+/// Run `f` with the setting `name` at `value`, as a function's `SET`
+/// clause does: a GUC nest level, closed again when `f` returns, fails, or
+/// a PostgreSQL error unwinds through it, so levels always close in the
+/// order they opened.
+pub fn with_setting<T>(name: &str, value: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     struct Level(i32);
     impl Drop for Level {
         fn drop(&mut self) {
@@ -164,14 +172,16 @@ pub fn with_search_path<T>(path: &str, f: impl FnOnce() -> Result<T>) -> Result<
             unsafe { pg_sys::AtEOXact_GUC(true, self.0) };
         }
     }
-    let value = CString::new(path)
-        .map_err(|_| MigrateError::invalid("a search_path must not contain a NUL character"))?;
+    let name = CString::new(name)
+        .map_err(|_| MigrateError::invalid("a setting name must not contain a NUL character"))?;
+    let value = CString::new(value)
+        .map_err(|_| MigrateError::invalid("a setting must not contain a NUL character"))?;
     // SAFETY: what fmgr_security_definer does for a SET clause: a new nest
     // level, the value saved at that level.
     let _level = unsafe {
         let level = Level(pg_sys::NewGUCNestLevel());
         pg_sys::set_config_option(
-            c"search_path".as_ptr(),
+            name.as_ptr(),
             value.as_ptr(),
             pg_sys::GucContext::PGC_USERSET,
             pg_sys::GucSource::PGC_S_SESSION,
@@ -183,6 +193,40 @@ pub fn with_search_path<T>(path: &str, f: impl FnOnce() -> Result<T>) -> Result<
         level
     };
     f()
+}
+
+/// Run `f` in a subtransaction: kept when `f` succeeds, rolled back (and
+/// its error returned) when it fails. A PostgreSQL error inside is caught
+/// before the rollback, so the caller's transaction goes on.
+pub fn subtransaction<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    in_subtransaction(true, f)
+}
+
+/// Run `f` in a subtransaction that is always rolled back.
+pub fn rolled_back<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    in_subtransaction(false, f)
+}
+
+fn in_subtransaction<T>(keep: bool, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    // SAFETY: what PL/pgSQL does for a block with an EXCEPTION clause: the
+    // memory context and resource owner of the caller are restored after
+    // the subtransaction ends, whichever way.
+    let (context, owner) = unsafe { (pg_sys::CurrentMemoryContext, pg_sys::CurrentResourceOwner) };
+    unsafe {
+        pg_sys::BeginInternalSubTransaction(std::ptr::null());
+        pg_sys::CurrentMemoryContext = context;
+    }
+    let outcome = caught(f);
+    unsafe {
+        if keep && outcome.is_ok() {
+            pg_sys::ReleaseCurrentSubTransaction();
+        } else {
+            pg_sys::RollbackAndReleaseCurrentSubTransaction();
+        }
+        pg_sys::CurrentMemoryContext = context;
+        pg_sys::CurrentResourceOwner = owner;
+    }
+    outcome
 }
 
 /// Run `f`; any error it returns or PostgreSQL raises inside it comes back

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 /// The advisory lock every run and every `migrate.revision()` takes for the
 /// rest of its transaction ("migrate\0" as a 64-bit key).
-const LOCK_KEY: i64 = 0x6d69_6772_6174_6500;
+pub const LOCK_KEY: i64 = 0x6d69_6772_6174_6500;
 
 /// Take the run lock: the advisory lock, then the row of `migrate.state`.
 ///
@@ -247,12 +247,16 @@ pub struct LogEntry {
 
 /// Record a finished run: the steps in `migrate.log`, the new heads in
 /// `migrate.version`, and the checksums of what was applied (`up`) or
-/// reverted (`down`) in `migrate.applied`, in one statement.
+/// reverted (`down`) in `migrate.applied`, in one statement. With
+/// `digest`, the graph digest of the fast path at head is recorded too;
+/// without it (a step of `CALL migrate.run` before the last) it is
+/// cleared, so the fast path is not taken until a run records it again.
 pub fn record(
     entries: &[LogEntry],
     heads: &[String],
     up: &[String],
     down: &[String],
+    digest: bool,
 ) -> Result<()> {
     let log: Value = entries
         .iter()
@@ -286,7 +290,8 @@ pub fn record(
          digest AS (UPDATE migrate.state SET heads = $2, \
                     (graph_count, graph_sum) = (SELECT pg_catalog.count(*), \
                         pg_catalog.sum(pg_catalog.hashtextextended(r.checksum, 0)) \
-                      FROM migrate.revisions r)) \
+                      FROM migrate.revisions r WHERE $5) \
+                    ) \
          INSERT INTO migrate.version (version_num) SELECT pg_catalog.unnest($2) \
          ON CONFLICT (version_num) DO NOTHING",
         &[
@@ -294,6 +299,7 @@ pub fn record(
             heads.to_vec().into(),
             up.to_vec().into(),
             down.to_vec().into(),
+            digest.into(),
         ],
     )
 }
