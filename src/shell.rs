@@ -213,8 +213,15 @@ fn in_subtransaction<T>(keep: bool, f: impl FnOnce() -> Result<T>) -> Result<T> 
     // the subtransaction ends, whichever way.
     let (context, owner) = unsafe { (pg_sys::CurrentMemoryContext, pg_sys::CurrentResourceOwner) };
     unsafe {
+        let wrote = pg_sys::GetTopTransactionIdIfAny() != pg_sys::InvalidTransactionId;
         pg_sys::BeginInternalSubTransaction(std::ptr::null());
         pg_sys::CurrentMemoryContext = context;
+        // read-only SPI (`read`) sees what earlier commands did only once
+        // the (sub)transaction it runs in has an id: give the
+        // subtransaction one when the transaction has written already
+        if wrote {
+            pg_sys::GetCurrentTransactionId();
+        }
     }
     let outcome = caught(f);
     unsafe {
