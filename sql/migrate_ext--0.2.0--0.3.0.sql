@@ -17,3 +17,19 @@ CREATE PROCEDURE migrate.run_down(target text)
 LANGUAGE c AS 'MODULE_PATHNAME', 'run_down_procedure_wrapper';
 COMMENT ON PROCEDURE migrate.run_down(text) IS
     'Downgrade to target, one transaction per revision, committed as it goes.';
+
+-- migrate.dry_run: the steps of an upgrade, run and rolled back, measured.
+CREATE FUNCTION migrate."dry_run"(
+	"target" TEXT DEFAULT 'head'
+) RETURNS TABLE (
+	"revision" TEXT,
+	"op" INT,
+	"kind" TEXT,
+	"statement" TEXT,
+	"locks" TEXT[],
+	"rewritten" TEXT[],
+	"rows" bigint,
+	"ms" double precision
+)
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'dry_run_wrapper';

@@ -103,6 +103,42 @@ mod migrate {
         })
     }
 
+    /// Run the steps of `upgrade(target)` in a subtransaction that is rolled
+    /// back, and measure each statement: locks, rewrites, rows, time.
+    #[pg_extern]
+    #[allow(clippy::type_complexity)]
+    fn dry_run(
+        target: default!(Option<&str>, "'head'"),
+    ) -> TableIterator<
+        'static,
+        (
+            name!(revision, String),
+            name!(op, i32),
+            name!(kind, String),
+            name!(statement, String),
+            name!(locks, Vec<String>),
+            name!(rewritten, Vec<String>),
+            name!(rows, Option<i64>),
+            name!(ms, f64),
+        ),
+    > {
+        let rows = entry("migrate.dry_run", Access::Scratch, || {
+            crate::dryrun::dry_run(&parse_target(target)?)
+        });
+        TableIterator::new(rows.into_iter().map(|r| {
+            (
+                r.revision,
+                r.op,
+                r.kind,
+                r.statement,
+                r.locks,
+                r.rewritten,
+                r.rows,
+                r.ms,
+            )
+        }))
+    }
+
     /// Set the version to `target` without running any op.
     #[pg_extern]
     fn stamp(target: Option<&str>) -> Option<String> {

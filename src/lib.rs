@@ -18,6 +18,7 @@ pub mod autogen;
 pub mod catalog;
 pub mod compat;
 pub mod ddl;
+pub mod dryrun;
 pub mod enums;
 pub mod error;
 pub mod errpos;

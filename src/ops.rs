@@ -433,6 +433,15 @@ impl Op {
         )
     }
 
+    /// The same op, run inside a transaction (the dry run's stand-in).
+    pub fn without_concurrently(&self) -> Op {
+        let mut op = self.clone();
+        if let Op::CreateIndex { concurrently, .. } | Op::DropIndex { concurrently, .. } = &mut op {
+            *concurrently = false;
+        }
+        op
+    }
+
     /// The op that undoes this one, when it can be derived.
     pub fn inverse(&self) -> Option<Op> {
         match self {

@@ -170,6 +170,45 @@ impl Prepared {
         Ok(entry)
     }
 
+    /// Walk every step as a run would, handing each op's lines to
+    /// `each(revision, op index, op kind, line)`; concurrent index ops are
+    /// run as plain (non-concurrent) ones, after a note. For the dry run,
+    /// inside a subtransaction that is rolled back.
+    pub fn walk_lines(
+        &self,
+        each: &mut dyn FnMut(&str, usize, &str, Line) -> Result<()>,
+    ) -> Result<()> {
+        for (si, step) in self.steps.iter().enumerate() {
+            let id = self.graph.id(step.index);
+            let direction = self.direction;
+            for (n, op) in step.ops.iter().enumerate() {
+                let label = op_label(id, direction.word(), n, Some(op));
+                let later = Later {
+                    steps: &self.steps,
+                    step: si,
+                    op: n,
+                };
+                let plain;
+                let op = if op.is_concurrent() {
+                    each(id, n, op.kind(), Line::Note(format!(
+                        "{}: CALL migrate.run builds this at top level, CONCURRENTLY (SHARE UPDATE EXCLUSIVE; writes go on); measured here as a plain build",
+                        op.kind()
+                    )))?;
+                    plain = op.without_concurrently();
+                    &plain
+                } else {
+                    op
+                };
+                shell::migrating(|| {
+                    guarded(&label, || {
+                        each_line(op, &later, &mut |line| each(id, n, op.kind(), line))
+                    })
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether step `si` runs at top level (concurrent index ops).
     pub fn is_concurrent(&self, si: usize) -> bool {
         self.steps[si].ops.iter().any(Op::is_concurrent)
@@ -889,6 +928,21 @@ fn planned(op: &Op, later: &Later) -> Result<Vec<Line>> {
 
 /// Check what the op needs from the live catalog, then run its SQL.
 fn run_op(op: &Op, later: &Later, statements: &mut Vec<String>) -> Result<()> {
+    each_line(op, later, &mut |line| {
+        match line {
+            Line::Note(note) => notice!("{note}"),
+            Line::Sql(sql) => {
+                run_sql(&sql)?;
+                statements.push(sql);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Check what the op needs from the live catalog, then hand each line of
+/// its plan (strategy notes and statements) to `each`, which runs them.
+fn each_line(op: &Op, later: &Later, each: &mut dyn FnMut(Line) -> Result<()>) -> Result<()> {
     match op {
         Op::CreateEnum {
             schema,
@@ -956,15 +1010,7 @@ fn run_op(op: &Op, later: &Later, statements: &mut Vec<String>) -> Result<()> {
         _ => {}
     }
     for line in planned(op, later)? {
-        let sql = match line {
-            Line::Note(note) => {
-                notice!("{note}");
-                continue;
-            }
-            Line::Sql(sql) => sql,
-        };
-        run_sql(&sql)?;
-        statements.push(sql);
+        each(line)?;
     }
     Ok(())
 }
@@ -986,7 +1032,7 @@ fn no_cascade_hint(op: &Op, e: MigrateError) -> MigrateError {
 
 /// Run one statement of an op. PostgreSQL's own errors pass through the
 /// guard unchanged; SPI's refusals become errors a user can act on.
-fn run_sql(sql: &str) -> Result<()> {
+pub fn run_sql(sql: &str) -> Result<()> {
     let (outcome, position) =
         crate::errpos::located(crate::errpos::Source::Ran(sql), || spi_run(sql));
     outcome.map_err(|e| match position {
