@@ -196,11 +196,17 @@ pub fn dry_run(target: &Target) -> Result<Vec<Row>> {
                         }
                     }
                     let after = filenodes()?;
-                    let mut rewritten: Vec<String> = files
-                        .iter()
-                        .filter(|(oid, (node, _))| after.get(oid).is_some_and(|(n, _)| n != node))
-                        .map(|(_, (_, name))| name.clone())
-                        .collect();
+                    let mut rewritten = Vec::new();
+                    for (oid, (node, name)) in &files {
+                        if after.get(oid).is_some_and(|(n, _)| n != node) {
+                            rewritten.push(name.clone());
+                            // a rewritten table is locked, if only by an
+                            // earlier statement
+                            if let Some(n) = rows_of(*oid)? {
+                                r.rows = Some(r.rows.map_or(n, |m| m.max(n)));
+                            }
+                        }
+                    }
                     rewritten.sort();
                     r.rewritten = rewritten;
                     out.push(r);
