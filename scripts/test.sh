@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test layer. Once: formatting and lints, Rust unit and property
 # tests. Then on each PostgreSQL version (15, 16, 18), against a real server:
-# pg_regress stories, concurrency with real sessions, a fuzz target
+# pg_regress stories, concurrency with real sessions, lock waits and
+# concurrent index builds with real sessions (tests/locks.sh), a fuzz target
 # (tests/fuzz.py: 5,000 hostile op documents from a fixed seed per version,
 # so a run is repeatable; bench/fuzz.sh explores with random seeds),
 # pg_dump/pg_restore, a hot standby; on 15 the extension upgrade from 0.1.0, on 18 the release
@@ -91,6 +92,7 @@ for v in $VERSIONS; do
     fi
     layer "pg_regress ($v)" regress
     layer "concurrency ($v)" bash tests/concurrency.sh
+    layer "busy database: lock waits, CALL, concurrent builds ($v)" bash tests/locks.sh
     # shellcheck disable=SC2086
     layer "fuzz ($v)" python3 tests/fuzz.py --seconds 600 --count "${FUZZ_COUNT:-5000}" --seed "${FUZZ_SEED:-$v}" \
         --server-log "$WORK/pg$v/server.log"
