@@ -296,6 +296,13 @@ SELECT migrate.stamp('base');
 SELECT migrate.stamp('r1');
 SELECT migrate.upgrade('heads');
 SELECT * FROM migrate.verify();
+-- the procedures and the dry run, with lock waits bounded (the default)
+SELECT migrate.downgrade('r1');
+SELECT count(*) > 0 AS measured FROM migrate.dry_run('heads');
+CALL migrate.run('heads');
+CALL migrate.run_down('r1');
+CALL migrate.run('heads');
+SELECT * FROM migrate.verify();
 
 -- the applied revision refuses changes; the log refuses edits
 SELECT sqlstate($$UPDATE migrate.revisions SET upgrade = '[]' WHERE id = 'r3'$$);
