@@ -23,7 +23,7 @@
 #
 # Usage: bash bench/run.sh [N ...]     (default: 250 500 1000)
 #   REPEAT=7 rounds in part 1; GRAPH_SIZES="10000 100000" for part 2;
-#   PARTS="1 2 3" the parts to run
+#   PARTS="1 2 3 4" the parts to run (default 1 2 3)
 # Needs the extension installed (scripts/install.sh); starts its own cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -224,7 +224,7 @@ VACUUM_CATALOGS="VACUUM pg_catalog.pg_class, pg_catalog.pg_attribute, pg_catalog
     pg_catalog.pg_namespace, pg_catalog.pg_enum, pg_catalog.pg_description,
     pg_catalog.pg_sequence, pg_catalog.pg_shdepend"
 
-part 3 || exit 0
+if part 3; then
 echo
 echo "== 3. autogenerate beside the same DDL through psql"
 printf '%8s %12s %12s %12s %14s\n' tables plain_ddl diff check diff/plain
@@ -240,3 +240,68 @@ for t in 50 200; do
     printf '%8s %9s ms %9s ms %9s ms %13s\n' "$t" "$plain" "$diff" "$check" \
         "$(python3 -c "print(f'{$diff / max($plain, 1):.2f}')")"
 done
+fi
+
+part 4 || exit 0
+# 4. A busy database. (a) 10,000 revisions that each create a table, by
+#    CALL migrate.run() and back down by CALL migrate.run_down('base'),
+#    beside SELECT migrate.upgrade() in one transaction; (b) a reader of a
+#    table while a migration waits for its lock behind a 3 s read: the
+#    worst and median reader wait, with the default bounded waits and with
+#    migrate.lock_timeout = 0 (plain PostgreSQL); (c) a concurrent index
+#    build on 1,000,000 rows through CALL migrate.run while two sessions
+#    insert single rows: inserts per second before and during the build.
+echo
+echo "== 4. a busy database"
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_busy" -c "CREATE DATABASE bench_busy"
+bq() { psql -X -q -At -v ON_ERROR_STOP=1 -d bench_busy "$@"; }
+bq -c "CREATE EXTENSION migrate_ext"
+bq -c "INSERT INTO migrate.revisions (id, down_revision, upgrade, downgrade)
+SELECT 'r' || g, CASE WHEN g = 1 THEN '{}'::text[] ELSE ARRAY['r' || (g - 1)] END,
+       jsonb_build_array(jsonb_build_object('op', 'execute', 'sql', format('CREATE TABLE t%s (id int PRIMARY KEY)', g))),
+       jsonb_build_array(jsonb_build_object('op', 'execute', 'sql', format('DROP TABLE t%s', g)))
+  FROM generate_series(1, 10000) g"
+t0=$(ms_now); out=$(bq -c "SELECT migrate.upgrade('head')" 2>&1) && one="$(( $(ms_now) - t0 )) ms, then rolled back" || one="fails after $(( $(ms_now) - t0 )) ms: $(echo "$out" | grep -o 'out of shared memory' | head -1)"
+[ -z "${out##*ERROR*}" ] || bq -c "SELECT migrate.downgrade('base')" >/dev/null 2>&1 || true
+t0=$(ms_now); bq -c "CALL migrate.run()"; up=$(( $(ms_now) - t0 ))
+t0=$(ms_now); bq -c "CALL migrate.run_down('base')"; down=$(( $(ms_now) - t0 ))
+echo "10,000 revisions creating a table: CALL migrate.run() ${up} ms, CALL migrate.run_down('base') ${down} ms; SELECT migrate.upgrade() in one transaction: $one"
+
+bq -c "CREATE TABLE account (id int PRIMARY KEY, email text); INSERT INTO account SELECT g, 'u' || g FROM generate_series(1, 100000) g"
+reader_waits() { # lock_timeout -> "worst median" reader wait in ms
+    bq -c "SELECT migrate.revision('col', '[{\"op\": \"add_column\", \"table\": \"account\", \"column\": {\"name\": \"c\", \"type\": \"int\"}}]', id => 'col', down_revision => 'r10000')" >/dev/null
+    psql -X -q -d bench_busy -c "BEGIN; SELECT count(*) FROM account; SELECT pg_sleep(3); COMMIT;" >/dev/null &
+    sleep 0.3
+    psql -X -q -d bench_busy -c "SET migrate.lock_timeout = '$1'" -c "SET migrate.lock_retries = 30" -c "CALL migrate.run()" >/dev/null 2>&1 &
+    sleep 0.2
+    local waits=()
+    for _ in $(seq 1 25); do
+        local s; s=$(date +%s%N)
+        bq -c "SELECT count(*) FROM account WHERE id = 1" >/dev/null
+        waits+=($(( ($(date +%s%N) - s) / 1000000 )))
+        sleep 0.1
+    done
+    wait
+    bq -c "CALL migrate.run_down('r10000')" >/dev/null
+    bq -c "DELETE FROM migrate.revisions WHERE id = 'col'"
+    printf '%s\n' "${waits[@]}" | sort -n | awk '{a[NR]=$1} END {print a[NR], a[int((NR+1)/2)]}'
+}
+CALL_UP=$(bq -c "CALL migrate.run()" 2>&1 || true)
+read -r w_worst w_median < <(reader_waits 500ms)
+read -r p_worst p_median < <(reader_waits 0)
+echo "reader of a table while a migration waits behind a 3 s read: worst ${w_worst} ms, median ${w_median} ms (migrate.lock_timeout 500ms); worst ${p_worst} ms, median ${p_median} ms (lock_timeout 0, plain PostgreSQL)"
+
+bq -c "CREATE TABLE event (id bigserial PRIMARY KEY, payload text); INSERT INTO event (payload) SELECT md5(g::text) FROM generate_series(1, 1000000) g; VACUUM ANALYZE event"
+bq -c "SELECT migrate.revision('ix', '[{\"op\": \"create_index\", \"name\": \"event_payload_idx\", \"table\": \"event\", \"columns\": [\"payload\"], \"concurrently\": true}]', id => 'ix', down_revision => 'r10000')" >/dev/null
+touch "$WORK/writing"
+for w in 1 2; do
+    (while [ -f "$WORK/writing" ]; do echo "INSERT INTO event (payload) VALUES ('w');"; done) | psql -X -q -d bench_busy >/dev/null 2>&1 &
+done
+sleep 1
+c0=$(bq -c "SELECT count(*) FROM event"); sleep 3; c1=$(bq -c "SELECT count(*) FROM event")
+before=$(( (c1 - c0) / 3 ))
+t0=$(ms_now); bq -c "CALL migrate.run()"; build=$(( $(ms_now) - t0 ))
+c2=$(bq -c "SELECT count(*) FROM event")
+rm -f "$WORK/writing"; wait
+during=$(( (c2 - c1) * 1000 / (build + 1) ))
+echo "concurrent index build on 1,000,000 rows through CALL migrate.run: ${build} ms; inserts/s from 2 sessions: ${before} before, ${during} during"
