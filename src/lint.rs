@@ -246,11 +246,11 @@ pub fn referenced(steps: &[Step]) -> (Vec<String>, Vec<String>) {
     let mut tables: Vec<String> = Vec::new();
     let mut indexes: Vec<String> = Vec::new();
     for op in steps.iter().flat_map(|s| &s.ops) {
-        let (list, names) = match op {
-            Op::DropIndex { .. } => (&mut indexes, locks(op)),
-            _ => (&mut tables, locks(op)),
+        let list = match op {
+            Op::DropIndex { .. } => &mut indexes,
+            _ => &mut tables,
         };
-        for (name, _) in names {
+        for (name, _) in locks(op) {
             if !list.contains(&name) {
                 list.push(name);
             }
