@@ -33,3 +33,22 @@ CREATE FUNCTION migrate."dry_run"(
 )
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'dry_run_wrapper';
+
+-- migrate.lint(target): warnings about what the steps of a run would do to
+-- busy tables. A Rust function, declared as pgrx declares it in a fresh
+-- install. It only reads (migrate.revisions, migrate.version and the
+-- catalog), so grant_usage's 'read' access covers it, as it covers sql()
+-- and show(); like every function of the extension, PUBLIC may execute it.
+CREATE FUNCTION migrate."lint"(
+	"target" TEXT DEFAULT 'head' /* Option < & str > */
+) RETURNS TABLE (
+	"revision" TEXT,  /* String */
+	"op" INT,  /* i32 */
+	"kind" TEXT,  /* String */
+	"code" TEXT,  /* String */
+	"severity" TEXT,  /* String */
+	"message" TEXT,  /* String */
+	"fix" TEXT  /* String */
+)
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'lint_wrapper';

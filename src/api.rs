@@ -165,6 +165,40 @@ mod migrate {
         }))
     }
 
+    /// Warnings, with stable codes, about what the steps a run to `target`
+    /// would take now do to busy tables (locks, scans, rewrites).
+    #[pg_extern]
+    #[allow(clippy::type_complexity)]
+    fn lint(
+        target: default!(Option<&str>, "'head'"),
+    ) -> TableIterator<
+        'static,
+        (
+            name!(revision, String),
+            name!(op, i32),
+            name!(kind, String),
+            name!(code, String),
+            name!(severity, String),
+            name!(message, String),
+            name!(fix, String),
+        ),
+    > {
+        let warnings = entry("migrate.lint", Access::Read, || {
+            crate::lint::lint_target(&parse_target(target)?)
+        });
+        TableIterator::new(warnings.into_iter().map(|w| {
+            (
+                w.revision,
+                i32::try_from(w.op).unwrap_or(i32::MAX),
+                w.kind.to_string(),
+                w.code.to_string(),
+                w.severity.word().to_string(),
+                w.message,
+                w.fix,
+            )
+        }))
+    }
+
     /// Applied revisions that changed or vanished since they were applied.
     #[pg_extern]
     fn verify() -> TableIterator<'static, (name!(revision, String), name!(problem, String))> {

@@ -670,6 +670,120 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
     Ok(m)
 }
 
+/// What `migrate.lint()` needs to know about the tables and indexes the
+/// planned ops name, as they write them (`"t"`, `"s"."t"`). Each name is
+/// resolved as the op's SQL would resolve it, under the caller's
+/// search_path, and passed as a parameter, never spliced into SQL; the
+/// rest is read under the engine's own search_path. Names the catalog does
+/// not know now are left out.
+pub fn lint_facts(tables: &[String], indexes: &[String]) -> Result<crate::lint::Facts> {
+    use crate::lint::{CheckFacts, ColumnFacts, TableFacts};
+    #[derive(serde::Deserialize)]
+    struct Raw {
+        name: String,
+        rows: f64,
+        heap_bytes: i64,
+        total_bytes: i64,
+        columns: Option<Vec<(String, String, bool)>>,
+        checks: Option<Vec<(String, bool, String)>>,
+    }
+    let mut facts = crate::lint::Facts::default();
+    for written in tables {
+        let Some(oid) = relation_oid(written)? else {
+            continue;
+        };
+        let Some(text) = read_one::<String>(
+            "SELECT pg_catalog.json_build_object( \
+                    'name', pg_catalog.format('%I.%I', n.nspname, c.relname), \
+                    'rows', c.reltuples, \
+                    'heap_bytes', pg_catalog.pg_relation_size(c.oid), \
+                    'total_bytes', pg_catalog.pg_total_relation_size(c.oid), \
+                    'columns', (SELECT pg_catalog.json_agg(pg_catalog.json_build_array( \
+                                       a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), \
+                                       a.attnotnull) ORDER BY a.attnum) \
+                                  FROM pg_catalog.pg_attribute a \
+                                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), \
+                    'checks', (SELECT pg_catalog.json_agg(pg_catalog.json_build_array( \
+                                      k.conname, k.convalidated, pg_catalog.pg_get_constraintdef(k.oid)) \
+                                      ORDER BY k.conname) \
+                                 FROM pg_catalog.pg_constraint k \
+                                WHERE k.conrelid = c.oid AND k.contype = 'c'))::pg_catalog.text \
+               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+              WHERE c.oid = $1",
+            &[oid.into()],
+        )?
+        else {
+            continue;
+        };
+        let raw: Raw = serde_json::from_str(&text).map_err(|e| {
+            MigrateError::new(
+                code::INTERNAL,
+                format!("the facts about {written} could not be read: {e}"),
+            )
+        })?;
+        facts.tables.insert(
+            written.clone(),
+            TableFacts {
+                name: raw.name,
+                rows: raw.rows,
+                heap_bytes: raw.heap_bytes,
+                total_bytes: raw.total_bytes,
+                columns: raw
+                    .columns
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(name, type_name, not_null)| {
+                        (
+                            name,
+                            ColumnFacts {
+                                type_name,
+                                not_null,
+                            },
+                        )
+                    })
+                    .collect(),
+                checks: raw
+                    .checks
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(name, validated, definition)| CheckFacts {
+                        name,
+                        validated,
+                        definition,
+                    })
+                    .collect(),
+            },
+        );
+    }
+    for written in indexes {
+        let Some(oid) = relation_oid(written)? else {
+            continue;
+        };
+        if let Some(table) = read_one::<String>(
+            "SELECT pg_catalog.format('%I.%I', n.nspname, t.relname) \
+               FROM pg_catalog.pg_index i \
+               JOIN pg_catalog.pg_class t ON t.oid = i.indrelid \
+               JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace \
+              WHERE i.indexrelid = $1",
+            &[oid.into()],
+        )? {
+            facts.index_tables.insert(written.clone(), table);
+        }
+    }
+    Ok(facts)
+}
+
+/// The relation a written name (`"t"`, `"s"."t"`) means under the
+/// caller's search_path, if any.
+fn relation_oid(written: &str) -> Result<Option<pg_sys::Oid>> {
+    shell::as_caller(|| {
+        read_one::<pg_sys::Oid>(
+            "SELECT pg_catalog.to_regclass($1)::pg_catalog.oid",
+            &[written.into()],
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::quoted_fallback;

@@ -23,6 +23,7 @@ pub mod enums;
 pub mod error;
 pub mod errpos;
 pub mod graph;
+pub mod lint;
 pub mod model;
 pub mod ops;
 pub mod plan;

@@ -690,6 +690,7 @@ fn add_constraint(schema: &str, table: &str, name: &str, k: &Constraint) -> Op {
         on_update: k.on_update.clone(),
         deferrable: k.deferrable,
         initially_deferred: k.initially_deferred,
+        not_valid: false,
     }
 }
 

@@ -160,9 +160,22 @@ pub enum Op {
         deferrable: bool,
         #[serde(default, skip_serializing_if = "is_false")]
         initially_deferred: bool,
+        /// `NOT VALID` (check and foreign key constraints only): existing
+        /// rows are not checked now; `validate_constraint` checks them later
+        /// under a weaker lock.
+        #[serde(default, skip_serializing_if = "is_false")]
+        not_valid: bool,
     },
     /// `ALTER TABLE table DROP CONSTRAINT name`.
     DropConstraint {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        table: String,
+        name: String,
+    },
+    /// `ALTER TABLE table VALIDATE CONSTRAINT name`: checks the existing
+    /// rows against a constraint added `NOT VALID`.
+    ValidateConstraint {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         schema: Option<String>,
         table: String,
@@ -368,7 +381,7 @@ fn json_kind(v: &Value) -> &'static str {
 }
 
 /// Every op's tag.
-pub const OPS: [&str; 20] = [
+pub const OPS: [&str; 21] = [
     "create_table",
     "drop_table",
     "rename_table",
@@ -380,6 +393,7 @@ pub const OPS: [&str; 20] = [
     "drop_index",
     "add_constraint",
     "drop_constraint",
+    "validate_constraint",
     "bulk_insert",
     "execute",
     "create_enum",
@@ -409,6 +423,7 @@ impl Op {
             Op::DropIndex { .. } => "drop_index",
             Op::AddConstraint { .. } => "add_constraint",
             Op::DropConstraint { .. } => "drop_constraint",
+            Op::ValidateConstraint { .. } => "validate_constraint",
             Op::BulkInsert { .. } => "bulk_insert",
             Op::RenameEnum { .. } => "rename_enum",
             Op::AddEnumValue { .. } => "add_enum_value",
@@ -442,7 +457,19 @@ impl Op {
         op
     }
 
-    /// The op that undoes this one, when it can be derived.
+    /// The ops that undo this one, when they can be derived: the one op of
+    /// [`Op::inverse`], or none at all for `validate_constraint` (a
+    /// validated constraint needs no undoing; the inverse of the
+    /// `add_constraint` that made it drops it).
+    pub fn inverse_ops(&self) -> Option<Vec<Op>> {
+        match self {
+            Op::ValidateConstraint { .. } => Some(vec![]),
+            _ => self.inverse().map(|op| vec![op]),
+        }
+    }
+
+    /// The one op that undoes this one, when it can be derived (see
+    /// [`Op::inverse_ops`] for ops undone by nothing).
     pub fn inverse(&self) -> Option<Op> {
         match self {
             Op::CreateEnum { schema, name, .. } => Some(Op::DropEnum {
@@ -532,6 +559,7 @@ impl Op {
             | Op::AlterColumn { .. }
             | Op::DropIndex { .. }
             | Op::DropConstraint { .. }
+            | Op::ValidateConstraint { .. }
             | Op::BulkInsert { .. }
             | Op::DropEnumValue { .. }
             | Op::SetEnumValues { .. } => None,
@@ -733,6 +761,7 @@ impl Op {
                 on_update,
                 deferrable,
                 initially_deferred,
+                not_valid,
             } => {
                 schema_ok(schema)?;
                 name_ok("table", table)?;
@@ -793,9 +822,17 @@ impl Op {
                 if *initially_deferred && !*deferrable {
                     return Err("initially_deferred needs deferrable".into());
                 }
+                if *not_valid && !check && !fk {
+                    return Err("only a check or foreign key constraint takes \"not_valid\"".into());
+                }
                 Ok(())
             }
             Op::DropConstraint {
+                schema,
+                table,
+                name,
+            }
+            | Op::ValidateConstraint {
                 schema,
                 table,
                 name,
@@ -1171,7 +1208,7 @@ pub fn downgrade_ops(revision: &str, upgrade: &[Op], explicit: Option<Vec<Op>>) 
         .enumerate()
         .rev()
         .map(|(i, op)| {
-            op.inverse().ok_or_else(|| {
+            op.inverse_ops().ok_or_else(|| {
                 MigrateError::new(
                     crate::error::code::NO_DOWNGRADE,
                     format!(
@@ -1182,7 +1219,8 @@ pub fn downgrade_ops(revision: &str, upgrade: &[Op], explicit: Option<Vec<Op>>) 
                 .with_hint("Pass downgrade => '[...]' (an explicit list of ops; '[]' for none).")
             })
         })
-        .collect()
+        .collect::<Result<Vec<Vec<Op>>>>()
+        .map(|inverses| inverses.into_iter().flatten().collect())
 }
 
 /// A canonical JSON form of an op list (fields in a fixed order, defaults
@@ -1375,6 +1413,52 @@ mod tests {
                 downgrade_ops("r", &ops, None).unwrap_err().sqlstate(),
                 "0A000"
             );
+        }
+    }
+
+    #[test]
+    fn not_valid_and_validate_constraint() {
+        let ops = parse(json!([
+            {"op":"add_constraint","table":"t","name":"c","kind":"check","expression":"a > 0","not_valid":true},
+            {"op":"add_constraint","table":"t","name":"f","kind":"foreign_key","columns":["a"],
+             "references":{"table":"u","columns":["id"]},"not_valid":true},
+            {"op":"validate_constraint","table":"t","name":"c"},
+            {"op":"validate_constraint","schema":"s","table":"t","name":"f"}
+        ]))
+        .unwrap();
+        assert_eq!(ops[2].kind(), "validate_constraint");
+        // NOT VALID is kept through the canonical JSON, and left out when false
+        assert_eq!(to_json(&ops)[0]["not_valid"], json!(true));
+        let plain = parse(json!([{"op":"add_constraint","table":"t","name":"c","kind":"check","expression":"a > 0","not_valid":false}])).unwrap();
+        assert!(to_json(&plain)[0].get("not_valid").is_none());
+        // the derived downgrade: validating needs no undo, the adds are dropped
+        let down = downgrade_ops("r", &ops, None).unwrap();
+        let kinds: Vec<&str> = down.iter().map(Op::kind).collect();
+        assert_eq!(kinds, ["drop_constraint", "drop_constraint"]);
+        assert_eq!(ops[2].inverse(), None);
+        assert_eq!(ops[2].inverse_ops(), Some(vec![]));
+        // validate alone: an empty downgrade, not a refusal
+        assert_eq!(downgrade_ops("r", &ops[2..], None).unwrap(), vec![]);
+        // its fields are drop_constraint's, and no others
+        let err =
+            parse(json!([{"op":"validate_constraint","table":"t","name":"c","not_valid":true}]))
+                .unwrap_err();
+        assert!(
+            err.message.contains("unknown field `not_valid`"),
+            "{}",
+            err.message
+        );
+        assert!(parse(json!([{"op":"validate_constraint","table":"t"}])).is_err());
+        assert!(parse(json!([{"op":"validate_constraint","table":"t","name":""}])).is_err());
+        // NOT VALID for a key or a unique constraint: PostgreSQL has none
+        for kind in ["primary_key", "unique"] {
+            let err = parse(
+                json!([{"op":"add_constraint","table":"t","name":"c","kind":kind,
+                                     "columns":["a"],"not_valid":true}]),
+            )
+            .unwrap_err();
+            assert_eq!(err.sqlstate(), "22023");
+            assert!(err.message.contains("\"not_valid\""), "{}", err.message);
         }
     }
 

@@ -191,6 +191,7 @@ pub fn render(op: &Op) -> Vec<String> {
             on_update,
             deferrable,
             initially_deferred,
+            not_valid,
         } => {
             let body = match kind {
                 ConstraintKind::PrimaryKey => format!("PRIMARY KEY ({})", idents(columns)),
@@ -226,6 +227,9 @@ pub fn render(op: &Op) -> Vec<String> {
                     sql.push_str(" INITIALLY DEFERRED");
                 }
             }
+            if *not_valid {
+                sql.push_str(" NOT VALID");
+            }
             vec![sql]
         }
         Op::DropConstraint {
@@ -234,6 +238,15 @@ pub fn render(op: &Op) -> Vec<String> {
             name,
         } => vec![format!(
             "ALTER TABLE {} DROP CONSTRAINT {}",
+            qualified(schema.as_deref(), table),
+            ident(name)
+        )],
+        Op::ValidateConstraint {
+            schema,
+            table,
+            name,
+        } => vec![format!(
+            "ALTER TABLE {} VALIDATE CONSTRAINT {}",
             qualified(schema.as_deref(), table),
             ident(name)
         )],
@@ -615,6 +628,27 @@ pub mod tests {
                 "INSERT INTO \"account\" (\"id\", \"name\") VALUES (1, 'a''b'), (2, DEFAULT)",
                 "ALTER TYPE \"mood\" ADD VALUE IF NOT EXISTS 'meh' AFTER 'ok'",
                 "ALTER TYPE \"mood\" RENAME VALUE 'meh' TO 'so-so'",
+            ]
+        );
+    }
+
+    #[test]
+    fn not_valid_and_validate() {
+        let out = sql(json!([
+            {"op":"add_constraint","table":"t","name":"t_fk","kind":"foreign_key","columns":["a"],
+             "references":{"table":"u","columns":["id"]},"deferrable":true,"not_valid":true},
+            {"op":"add_constraint","schema":"s","table":"t","name":"t_a_check","kind":"check",
+             "expression":"a > 0","not_valid":true},
+            {"op":"validate_constraint","schema":"s","table":"t","name":"t_a_check"},
+            {"op":"validate_constraint","table":"t","name":"Odd \"Name\""}
+        ]));
+        assert_eq!(
+            out,
+            vec![
+                "ALTER TABLE \"t\" ADD CONSTRAINT \"t_fk\" FOREIGN KEY (\"a\") REFERENCES \"u\" (\"id\") DEFERRABLE NOT VALID",
+                "ALTER TABLE \"s\".\"t\" ADD CONSTRAINT \"t_a_check\" CHECK (a > 0) NOT VALID",
+                "ALTER TABLE \"s\".\"t\" VALIDATE CONSTRAINT \"t_a_check\"",
+                "ALTER TABLE \"t\" VALIDATE CONSTRAINT \"Odd \"\"Name\"\"\"",
             ]
         );
     }

@@ -4,8 +4,8 @@
 Every document is generated from (seed, number), so any one can be run again
 with --seed S --only N. Each one goes through migrate.revision() (or a direct
 INSERT into migrate.revisions), migrate.show(), migrate.sql('head'),
-migrate.upgrade('head') and, when that succeeded, migrate.downgrade(-1),
-inside a PL/pgSQL block whose effects are always rolled back. Documents run
+migrate.lint('head'), migrate.upgrade('head') and, when that succeeded,
+migrate.downgrade(-1), inside a PL/pgSQL block whose effects are always rolled back. Documents run
 in batches, one psql session per batch, one autocommitted statement each, in
 a database of their own that holds a fixture schema (fx).
 
@@ -104,7 +104,7 @@ def size(v):
 
 OPS = ["create_table", "drop_table", "rename_table", "add_column", "drop_column",
        "rename_column", "alter_column", "create_index", "drop_index", "add_constraint",
-       "drop_constraint", "bulk_insert", "execute", "create_enum", "drop_enum",
+       "drop_constraint", "validate_constraint", "bulk_insert", "execute", "create_enum", "drop_enum",
        "rename_enum", "add_enum_value", "rename_enum_value", "drop_enum_value",
        "set_enum_values"]
 
@@ -415,10 +415,10 @@ class Gen:
             for key in ("on_delete", "on_update"):
                 if self.p(0.2):
                     o.set(key, s(FK_ACTIONS, 0.1))
-            for key in ("deferrable", "initially_deferred"):
+            for key in ("deferrable", "initially_deferred", "not_valid"):
                 if self.p(0.2):
                     o.set(key, self.bool_())
-        elif name == "drop_constraint":
+        elif name in ("drop_constraint", "validate_constraint"):
             o.set("table", s(TABLES))
             o.set("name", s(CONSTRAINTS))
         elif name == "bulk_insert":
@@ -709,6 +709,8 @@ BEGIN
             PERFORM migrate.show(got);
             stage := 'sql';
             PERFORM migrate.sql('head');
+            stage := 'lint';
+            PERFORM migrate.lint('head');
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
                 det = PG_EXCEPTION_DETAIL, hin = PG_EXCEPTION_HINT, ctx = PG_EXCEPTION_CONTEXT;

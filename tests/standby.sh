@@ -100,6 +100,7 @@ readers=(
     "SELECT migrate.show('b2')"
     "SELECT * FROM migrate.verify()"
     "SELECT migrate.sql('head')"
+    "SELECT * FROM migrate.lint('base')"
     "SELECT migrate.model('public')"
     "SELECT migrate.model('app')"
 )

@@ -23,6 +23,12 @@ SELECT migrate.revision('x', '[{"op": "create_enum", "name": "e", "values": ["a"
 SELECT migrate.revision('x', '[{"op": "create_enum", "name": "", "values": []}]', id => 'r1');
 SELECT migrate.revision('x', '[{"op": "drop_enum", "name": "a_name_that_is_much_too_long_for_postgresql_to_keep_without_cutting_it"}]', '[]', id => 'r1');
 SELECT migrate.revision('x', '[{"op": "execute", "sql": "  "}]', '[]', id => 'r1');
+-- NOT VALID is for check and foreign key constraints only; validate_constraint
+-- takes drop_constraint's fields and no others
+SELECT migrate.revision('x', '[{"op": "add_constraint", "table": "t", "name": "k", "kind": "unique", "columns": ["c"], "not_valid": true}]', id => 'r1');
+SELECT migrate.revision('x', '[{"op": "validate_constraint", "table": "t", "name": "k", "not_valid": true}]', id => 'r1');
+SELECT left(sqlstate($$SELECT migrate.revision('x', '[{"op": "add_constraint", "table": "t", "name": "k",
+    "kind": "primary_key", "columns": ["c"], "not_valid": true}]')$$), 5) AS not_valid_key;
 -- the downgrade is checked too
 SELECT migrate.revision('x', '[]', '[{"op": "nope"}]', id => 'r1');
 -- an op without an inverse needs an explicit downgrade, said at once
