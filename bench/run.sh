@@ -291,7 +291,7 @@ read -r w_worst w_median < <(reader_waits 500ms)
 read -r p_worst p_median < <(reader_waits 0)
 echo "reader of a table while a migration waits behind a 3 s read: worst ${w_worst} ms, median ${w_median} ms (migrate.lock_timeout 500ms); worst ${p_worst} ms, median ${p_median} ms (lock_timeout 0, plain PostgreSQL)"
 
-bq -c "CREATE TABLE event (id bigserial PRIMARY KEY, payload text); INSERT INTO event (payload) SELECT md5(g::text) FROM generate_series(1, 1000000) g; VACUUM ANALYZE event"
+bq -c "CREATE TABLE event (id bigserial PRIMARY KEY, payload text); INSERT INTO event (payload) SELECT md5(g::text) FROM generate_series(1, 1000000) g" -c "VACUUM ANALYZE event"
 bq -c "SELECT migrate.revision('ix', '[{\"op\": \"create_index\", \"name\": \"event_payload_idx\", \"table\": \"event\", \"columns\": [\"payload\"], \"concurrently\": true}]', id => 'ix', down_revision => 'r10000')" >/dev/null
 touch "$WORK/writing"
 for w in 1 2; do

@@ -100,7 +100,7 @@ fn refuse_read_only(function: &str, access: Access) -> Result<()> {
     let (message, hint) = if recovery {
         (
             format!("{function} cannot run on a hot standby"),
-            format!("{function} {what} needs the primary; the read-only functions (current, heads, history, show, sql, verify, model) work here."),
+            format!("{function} {what} needs the primary; the read-only functions (current, heads, history, show, sql, lint, verify, model) work here."),
         )
     } else {
         (

@@ -65,6 +65,14 @@ SELECT migrate.revision('small', $$[
 SELECT op, kind, code, message FROM migrate.lint('small');
 DELETE FROM migrate.revisions WHERE id = 'small';
 
+-- An index on the big table built concurrently, in a revision of its own:
+-- no ML005 (the lock is SHARE UPDATE EXCLUSIVE; writes go on)
+SELECT migrate.revision('concurrent index', $$[
+  {"op": "create_index", "name": "orders_note_idx", "table": "orders", "columns": ["note"], "concurrently": true}
+]$$, id => 'concurrent');
+SELECT count(*) AS warnings FROM migrate.lint('concurrent');
+DELETE FROM migrate.revisions WHERE id = 'concurrent';
+
 -- The safe forms, in three revisions: constraints added NOT VALID (a check
 -- that proves note is not null among them), validated in the next
 -- revision, then SET NOT NULL, which a validated check lets skip its scan;
@@ -149,3 +157,6 @@ DROP ROLE lint_reader;
 -- targets are checked as everywhere
 SELECT * FROM migrate.lint(NULL);
 SELECT * FROM migrate.lint('nope');
+
+\c postgres
+DROP DATABASE lint;

@@ -63,3 +63,6 @@ SELECT * FROM constraints;
 SELECT migrate.downgrade('base');
 SELECT * FROM constraints;
 SELECT revision, direction, statements FROM migrate.log ORDER BY id OFFSET 2;
+
+\c postgres
+DROP DATABASE safe_constraints;
