@@ -818,7 +818,13 @@ BEGIN
     UNION ALL
     SELECT format('db setting %s', setconfig) FROM pg_db_role_setting
     UNION ALL
-    SELECT format('setting %s=%s', name, setting) FROM pg_settings WHERE context IN ('user', 'superuser')
+    SELECT format('setting %s=%s', name, setting) FROM pg_settings
+     WHERE context IN ('user', 'superuser') AND name NOT LIKE 'migrate.%'
+    UNION ALL
+    -- the extension's own settings appear when its library loads: only a
+    -- changed one is a change
+    SELECT format('setting %s=%s', name, setting) FROM pg_settings
+     WHERE name LIKE 'migrate.%' AND source <> 'default'
     UNION ALL
     SELECT format('advisory lock %s', objid) FROM pg_locks
      WHERE locktype = 'advisory' AND pid = pg_backend_pid()
