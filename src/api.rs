@@ -2,7 +2,7 @@
 //! the arguments, call one function, raise its error.
 
 use crate::author::{self, RevisionArgs};
-use crate::error::{MigrateError, Result};
+use crate::error::Result;
 use crate::plan::Mode;
 use crate::run;
 use crate::shell::{entry, Access};
@@ -52,20 +52,10 @@ mod migrate {
         })
     }
 
-    fn parse_target(text: Option<&str>) -> Result<Target> {
-        match text {
-            Some(t) => Target::parse(t),
-            None => Err(MigrateError::new(
-                crate::error::code::NULL,
-                "the migration target must not be NULL",
-            )),
-        }
-    }
-
     fn relative(n: Option<i32>) -> Result<Target> {
         match n {
             Some(n) => Ok(Target::Relative(i64::from(n))),
-            None => parse_target(None),
+            None => Target::parse_arg(None),
         }
     }
 
@@ -74,7 +64,7 @@ mod migrate {
     #[pg_extern]
     fn upgrade(target: default!(Option<&str>, "'head'")) -> Option<String> {
         entry("migrate.upgrade", Access::Write, || {
-            run::migrate(Mode::Upgrade, &parse_target(target)?)
+            run::migrate(Mode::Upgrade, &Target::parse_arg(target)?)
         })
     }
 
@@ -91,7 +81,7 @@ mod migrate {
     #[pg_extern]
     fn downgrade(target: Option<&str>) -> Option<String> {
         entry("migrate.downgrade", Access::Write, || {
-            run::migrate(Mode::Downgrade, &parse_target(target)?)
+            run::migrate(Mode::Downgrade, &Target::parse_arg(target)?)
         })
     }
 
@@ -123,7 +113,7 @@ mod migrate {
         ),
     > {
         let rows = entry("migrate.dry_run", Access::Scratch, || {
-            crate::dryrun::dry_run(&parse_target(target)?)
+            crate::dryrun::dry_run(&Target::parse_arg(target)?)
         });
         TableIterator::new(rows.into_iter().map(|r| {
             (
@@ -143,7 +133,7 @@ mod migrate {
     #[pg_extern]
     fn stamp(target: Option<&str>) -> Option<String> {
         entry("migrate.stamp", Access::Write, || {
-            run::stamp(&parse_target(target)?)
+            run::stamp(&Target::parse_arg(target)?)
         })
     }
 
@@ -161,7 +151,7 @@ mod migrate {
         from_revision: default!(Option<&str>, "NULL"),
     ) -> SetOfIterator<'static, String> {
         SetOfIterator::new(entry("migrate.sql", Access::Read, || {
-            run::offline(&parse_target(target)?, from_revision)
+            run::offline(&Target::parse_arg(target)?, from_revision)
         }))
     }
 
@@ -184,7 +174,7 @@ mod migrate {
         ),
     > {
         let warnings = entry("migrate.lint", Access::Read, || {
-            crate::lint::lint_target(&parse_target(target)?)
+            crate::lint::lint_target(&Target::parse_arg(target)?)
         });
         TableIterator::new(warnings.into_iter().map(|w| {
             (

@@ -1056,39 +1056,10 @@ fn pretty_bytes(n: i64) -> String {
 /// their ops, the catalog's facts about the tables they name, and the
 /// rules' warnings. Reads only.
 pub fn lint_target(target: &crate::target::Target) -> crate::error::Result<Vec<Warning>> {
-    use crate::error::{code, MigrateError};
-    use crate::plan::{self, Mode};
-    use crate::store;
-    let graph = store::load_graph()?;
-    let current = graph.current(&store::versions()?)?;
-    let applied = graph.closure(&current);
-    let plan = plan::plan(
-        &graph,
-        &applied,
-        &graph.heads_of(&applied),
-        target,
-        Mode::Either,
-    )?;
-    let ids: Vec<String> = plan
-        .steps
-        .iter()
-        .map(|&i| graph.id(i).to_string())
-        .collect();
-    let mut stored: HashMap<String, store::StoredOps> = store::ops_of(&ids)?
+    let steps: Vec<Step> = crate::run::pending_ops(target)?
         .into_iter()
-        .map(|o| (o.id.clone(), o))
+        .map(|(revision, ops)| Step { revision, ops })
         .collect();
-    let steps = ids
-        .into_iter()
-        .map(|id| {
-            let o = stored.remove(&id).ok_or_else(|| {
-                MigrateError::new(code::UNKNOWN, format!("revision {id} vanished"))
-            })?;
-            let ops =
-                crate::run::step_ops(&id, plan.direction, &o.upgrade, o.downgrade.as_deref())?;
-            Ok(Step { revision: id, ops })
-        })
-        .collect::<crate::error::Result<Vec<Step>>>()?;
     let (tables, indexes) = referenced(&steps);
     let facts = crate::catalog::lint_facts(&tables, &indexes)?;
     Ok(lint(&steps, &facts))

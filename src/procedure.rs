@@ -82,15 +82,7 @@ fn nonatomic(name: &str, fcinfo: pg_sys::FunctionCallInfo) -> Result<()> {
 
 /// Plan, then run and commit each step.
 fn walk(name: &str, mode: Mode, target: Option<&str>) -> Result<()> {
-    let target = match target {
-        Some(t) => Target::parse(t)?,
-        None => {
-            return Err(MigrateError::new(
-                code::NULL,
-                "the migration target must not be NULL",
-            ))
-        }
-    };
+    let target = Target::parse_arg(target)?;
     // refuse on a standby before waiting for anything
     shell::enter(name, Access::Write, || Ok(()))?;
     // SAFETY: a non-atomic SPI connection, as PL/pgSQL opens for a
@@ -103,38 +95,43 @@ fn walk(name: &str, mode: Mode, target: Option<&str>) -> Result<()> {
         }
     }
     hold();
+    let outcome = steps(name, mode, &target);
+    // a failed step's transaction is still open (the caller raises its
+    // error and aborts it); the last step's is committed by the CALL, and
+    // keeps the transaction-level run lock until then
+    release();
+    // SAFETY: closes the connection opened above.
+    unsafe { pg_sys::SPI_finish() };
+    outcome
+}
+
+/// Plan in the first transaction, then run each step in a transaction of
+/// its own.
+fn steps(name: &str, mode: Mode, target: &Target) -> Result<()> {
     let planned = shell::enter(name, Access::Write, || {
         store::lock()?;
-        run::prepare(mode, &target)
+        run::prepare(mode, target)
     })?;
     let mut prepared = match planned {
-        Planned::Done(_) => {
-            release();
-            // SAFETY: closes the connection opened above.
-            unsafe { pg_sys::SPI_finish() };
-            return Ok(());
-        }
+        Planned::Done(_) => return Ok(()),
         Planned::Steps(p) => p,
     };
     let steps = prepared.len();
     let sync_off = synchronous_commit_on();
     for si in 0..steps {
         let last = si + 1 == steps;
-        if si > 0 {
+        let concurrent = prepared.is_concurrent(si);
+        // a top-level build waits for every snapshot older than its own:
+        // end the transaction that planned (or ran the last step) first,
+        // and wait for the worker in one that has run no query
+        if si > 0 || concurrent {
             // SAFETY: no SPI connection of ours but the non-atomic one is
             // open, no subtransaction, no GUC nest level: what SPI_commit
             // requires. It commits and starts the next transaction.
             unsafe { pg_sys::SPI_commit() };
         }
-        if prepared.is_concurrent(si) {
-            // a top-level build waits for every snapshot older than its
-            // own: end the transaction that planned or ran the last step,
-            // and wait for the worker in one that has run no query
-            if si == 0 {
-                // SAFETY: as for SPI_commit above.
-                unsafe { pg_sys::SPI_commit() };
-            }
-            let entry = prepared.apply_concurrent(si)?;
+        if concurrent {
+            let entry = prepared.apply(si)?;
             // SAFETY: as above.
             unsafe { pg_sys::SPI_commit() };
             shell::enter(name, Access::Write, || {
@@ -155,11 +152,6 @@ fn walk(name: &str, mode: Mode, target: Option<&str>) -> Result<()> {
             prepared.record(&[entry], last)
         })?;
     }
-    // the last step's transaction is committed by the CALL; it keeps the
-    // transaction-level run lock until then
-    release();
-    // SAFETY: closes the connection opened above.
-    unsafe { pg_sys::SPI_finish() };
     Ok(())
 }
 

@@ -130,8 +130,11 @@ impl Prepared {
         self.steps.is_empty()
     }
 
-    /// Run step `si` (announced with a NOTICE, each op under bounded lock
-    /// waits) and mark it applied or reverted; its log entry.
+    /// Run step `si` (announced with a NOTICE) and mark it applied or
+    /// reverted; its log entry. Its ops run in the caller's transaction,
+    /// each under bounded lock waits; or, for a step of concurrent index
+    /// ops (only `CALL migrate.run`, which has committed first), each at
+    /// top level in a background worker.
     pub fn apply(&mut self, si: usize) -> Result<LogEntry> {
         let graph = &self.graph;
         let step = &self.steps[si];
@@ -139,9 +142,30 @@ impl Prepared {
         let id = graph.id(step.index);
         notice!("{}", step_line(graph, step.index, direction));
         let started = now();
+        let statements = if self.is_concurrent(si) {
+            self.top_level_statements(si)?
+        } else {
+            self.transaction_statements(si)?
+        };
+        let entry = LogEntry {
+            revision: id.to_string(),
+            direction: direction.word(),
+            started,
+            finished: now(),
+            statements,
+        };
+        self.applied[step.index] = direction == Direction::Up;
+        Ok(entry)
+    }
+
+    /// Run the ops of step `si` in the caller's transaction; the statements
+    /// that ran.
+    fn transaction_statements(&self, si: usize) -> Result<Vec<String>> {
+        let step = &self.steps[si];
+        let id = self.graph.id(step.index);
         let mut statements = Vec::new();
         for (n, op) in step.ops.iter().enumerate() {
-            let label = op_label(id, direction.word(), n, Some(op));
+            let label = op_label(id, self.direction.word(), n, Some(op));
             let later = Later {
                 steps: &self.steps,
                 step: si,
@@ -159,15 +183,7 @@ impl Prepared {
             .map_err(|e| no_cascade_hint(op, e))?;
             statements.extend(ran);
         }
-        let entry = LogEntry {
-            revision: id.to_string(),
-            direction: direction.word(),
-            started,
-            finished: now(),
-            statements,
-        };
-        self.applied[step.index] = direction == Direction::Up;
-        Ok(entry)
+        Ok(statements)
     }
 
     /// Walk every step as a run would, handing each op's lines to
@@ -243,21 +259,18 @@ impl Prepared {
         Ok(())
     }
 
-    /// Run step `si`, whose ops are all concurrent index ops, each at top
-    /// level in a background worker. The caller has committed and holds
-    /// no snapshot. If an op fails, the indexes this step built are
-    /// dropped again (concurrently); indexes it dropped stay dropped.
-    pub fn apply_concurrent(&mut self, si: usize) -> Result<LogEntry> {
-        let graph = &self.graph;
+    /// Run the ops of step `si`, all concurrent index ops, each at top
+    /// level in a background worker; the statements that ran. The caller
+    /// has committed and holds no snapshot. If an op fails, the indexes
+    /// this step built are dropped again (concurrently); indexes it dropped
+    /// stay dropped.
+    fn top_level_statements(&self, si: usize) -> Result<Vec<String>> {
         let step = &self.steps[si];
-        let direction = self.direction;
-        let id = graph.id(step.index);
-        notice!("{}", step_line(graph, step.index, direction));
-        let started = now();
+        let id = self.graph.id(step.index);
         let mut statements = Vec::new();
         let mut built: Vec<String> = Vec::new();
         for (n, op) in step.ops.iter().enumerate() {
-            let label = op_label(id, direction.word(), n, Some(op));
+            let label = op_label(id, self.direction.word(), n, Some(op));
             let sql = render(op).join(";\n");
             let index = match op {
                 Op::CreateIndex { schema, name, .. } => Some(qualified(schema.as_deref(), name)),
@@ -286,15 +299,7 @@ impl Prepared {
             }
             statements.push(sql);
         }
-        let entry = LogEntry {
-            revision: id.to_string(),
-            direction: direction.word(),
-            started,
-            finished: now(),
-            statements,
-        };
-        self.applied[step.index] = direction == Direction::Up;
-        Ok(entry)
+        Ok(statements)
     }
 
     /// Record steps that ran (`log`, in order) and the heads they left;
@@ -457,6 +462,27 @@ fn offline_statements(steps: &[Step], si: usize) -> Vec<Line> {
             }
         })
         .collect()
+}
+
+/// The steps a run to `target` would take from the current version, planned
+/// as `migrate.sql(target)` plans them: each revision's id and its ops in
+/// the direction it runs (`migrate.lint` reads them).
+pub fn pending_ops(target: &Target) -> Result<Vec<(String, Vec<Op>)>> {
+    let mut graph = store::load_graph()?;
+    let current = graph.current(&store::versions()?)?;
+    let applied = graph.closure(&current);
+    let plan = plan::plan(
+        &graph,
+        &applied,
+        &graph.heads_of(&applied),
+        target,
+        Mode::Either,
+    )?;
+    let steps = load_steps(&mut graph, &plan)?;
+    Ok(steps
+        .into_iter()
+        .map(|s| (graph.id(s.index).to_string(), s.ops))
+        .collect())
 }
 
 /// `migrate.show()`: everything about one revision, with the SQL it runs

@@ -29,6 +29,17 @@ pub enum BranchAt {
 }
 
 impl Target {
+    /// A target given as an SQL argument, which must not be NULL.
+    pub fn parse_arg(text: Option<&str>) -> Result<Target> {
+        match text {
+            Some(t) => Target::parse(t),
+            None => Err(crate::error::MigrateError::new(
+                crate::error::code::NULL,
+                "the migration target must not be NULL",
+            )),
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Target> {
         let t = text.trim();
         if let Some((label, at)) = t.split_once('@') {
