@@ -80,31 +80,33 @@ fn filenodes() -> Result<HashMap<u32, (u32, String)>> {
     )
 }
 
-/// The rows of a table: the planner's estimate, or a count when it has none.
+/// The rows of a table: the planner's estimate, or a count when it has none
+/// (None for a relation that holds no rows of its own).
 fn rows_of(oid: u32) -> Result<Option<i64>> {
-    let estimate = shell::read_one::<i64>(
-        "SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::pg_catalog.int8 END \
-           FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.int8::pg_catalog.oid \
-            AND c.relkind IN ('r', 'm')",
+    let found = read(
+        "SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::pg_catalog.int8 END, \
+                pg_catalog.format('%s', c.oid::pg_catalog.regclass) \
+           FROM pg_catalog.pg_class c \
+          WHERE c.oid = $1::pg_catalog.int8::pg_catalog.oid AND c.relkind IN ('r', 'm', 'p')",
         &[i64::from(oid).into()],
+        |rows| {
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            let row = rows.first();
+            Ok(Some((
+                row.get::<i64>(1)?,
+                row.get::<String>(2)?.unwrap_or_default(),
+            )))
+        },
     )?;
-    if estimate.is_some() {
-        return Ok(estimate);
+    match found {
+        None => Ok(None),
+        Some((Some(estimate), _)) => Ok(Some(estimate)),
+        Some((None, name)) => {
+            shell::read_one::<i64>(&format!("SELECT pg_catalog.count(*) FROM {name}"), &[])
+        }
     }
-    let kind = shell::read_one::<String>(
-        "SELECT c.relkind::pg_catalog.text FROM pg_catalog.pg_class c \
-          WHERE c.oid = $1::pg_catalog.int8::pg_catalog.oid",
-        &[i64::from(oid).into()],
-    )?;
-    if !matches!(kind.as_deref(), Some("r" | "m" | "p")) {
-        return Ok(None);
-    }
-    let name = shell::read_one::<String>(
-        "SELECT pg_catalog.format('%s', $1::pg_catalog.int8::pg_catalog.oid::pg_catalog.regclass)",
-        &[i64::from(oid).into()],
-    )?
-    .unwrap_or_default();
-    shell::read_one::<i64>(&format!("SELECT pg_catalog.count(*) FROM {name}"), &[])
 }
 
 /// Every sequence this role may read and set: (oid, last value, start).
@@ -190,9 +192,7 @@ pub fn dry_run(target: &Target) -> Result<Vec<Row>> {
                         }
                         r.locks.push(format!("{name}: {mode}"));
                         if matches!(kind.as_str(), "r" | "m" | "p") {
-                            if let Some(n) = rows_of(oid)? {
-                                r.rows = Some(r.rows.map_or(n, |m| m.max(n)));
-                            }
+                            r.rows = r.rows.max(rows_of(oid)?);
                         }
                     }
                     let after = filenodes()?;
@@ -202,9 +202,7 @@ pub fn dry_run(target: &Target) -> Result<Vec<Row>> {
                             rewritten.push(name.clone());
                             // a rewritten table is locked, if only by an
                             // earlier statement
-                            if let Some(n) = rows_of(*oid)? {
-                                r.rows = Some(r.rows.map_or(n, |m| m.max(n)));
-                            }
+                            r.rows = r.rows.max(rows_of(*oid)?);
                         }
                     }
                     rewritten.sort();

@@ -160,11 +160,10 @@ pub fn top_level(sql: &str, cleanup: Option<&str>) -> Result<()> {
                 e.raw_code = Some(raw);
             }
             let detail = get(&shared.detail);
-            Ok(if detail.is_empty() {
-                Err(e)
-            } else {
-                Err(e.with_detail(detail))
-            }?)
+            if !detail.is_empty() {
+                e.detail = Some(detail);
+            }
+            Err(e)
         }
         _ => Err(MigrateError::new(
             code::NO_WORKER,
