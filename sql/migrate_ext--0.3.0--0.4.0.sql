@@ -5,3 +5,10 @@
 -- database equals a fresh CREATE EXTENSION of 0.4.0 (tests/upgrade.sh
 -- compares the two catalog by catalog) and keeps its migration history.
 \echo Use "ALTER EXTENSION migrate_ext UPDATE" to load this file. \quit
+
+-- migrate.revision() keeps the heads of the stored graph with the digest
+-- they are valid for, so that storing a revision does not load the graph.
+ALTER TABLE migrate.state
+    ADD COLUMN stored_heads text[],
+    ADD COLUMN stored_count bigint,
+    ADD COLUMN stored_sum   numeric;
