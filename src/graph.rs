@@ -82,6 +82,7 @@ pub struct Node {
     pub message: Option<String>,
 }
 
+#[cfg(test)]
 impl Node {
     pub fn new(id: &str, parents: &[&str]) -> Node {
         Node {
@@ -236,10 +237,6 @@ impl Graph {
         self.nodes.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
     pub fn id(&self, i: usize) -> &str {
         &self.nodes[i].id
     }
@@ -392,11 +389,6 @@ impl Graph {
             }
         }
         Ok(members)
-    }
-
-    /// The branch labels of revision `i`.
-    pub fn labels_of(&self, i: usize) -> &[String] {
-        &self.nodes[i].labels
     }
 
     /// Children through `down_revision`.

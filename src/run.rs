@@ -126,10 +126,6 @@ impl Prepared {
         self.steps.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
-    }
-
     /// Run step `si` (announced with a NOTICE) and mark it applied or
     /// reverted; its log entry. Its ops run in the caller's transaction,
     /// each under bounded lock waits; or, for a step of concurrent index
