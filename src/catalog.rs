@@ -4,7 +4,7 @@
 //! their values, the columns that use a type, and what a written type name
 //! means. Nothing here changes anything.
 
-use crate::enums::{self, Access, Carried, CarriedIndex, ColumnUse, Grant, SwapFacts};
+use crate::enums::{Access, Carried, CarriedIndex, ColumnUse, Grant, IndexPart, SwapFacts};
 use crate::error::{code, MigrateError, Result};
 use crate::quote::{ident, qualified};
 use crate::shell::{self, read_one, reading};
@@ -199,11 +199,11 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
         }
         // indexes whose expressions name the type, except those of
         // constraints (rebuilt with their column) and a partitioned index's
-        // partitions (built again with their parent)
+        // partitions (read with their parent)
         let rows = c.select(
             "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1) \
              SELECT DISTINCT i.oid::pg_catalog.regclass::text, pg_catalog.pg_get_indexdef(i.oid), \
-                    pg_catalog.obj_description(i.oid, 'pg_class') \
+                    pg_catalog.obj_description(i.oid, 'pg_class'), i.oid \
                FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
                JOIN pg_catalog.pg_class i ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
                     AND i.oid = d.objid AND d.objsubid = 0 AND i.relkind IN ('i', 'I') \
@@ -216,9 +216,34 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
         for row in rows {
             facts.indexes.push(CarriedIndex {
                 name_sql: row.get::<String>(1)?.unwrap_or_default(),
-                create: enums::index_on_all_partitions(&row.get::<String>(2)?.unwrap_or_default()),
+                create: row.get::<String>(2)?.unwrap_or_default(),
                 comment: row.get(3)?,
+                parts: Vec::new(),
             });
+            let index = row.get::<pg_sys::Oid>(4)?.unwrap_or(pg_sys::InvalidOid);
+            let parts = c.select(
+                "WITH RECURSIVE p AS ( \
+                    SELECT h.inhrelid, h.inhparent, 1 AS depth FROM pg_catalog.pg_inherits h WHERE h.inhparent = $1 \
+                    UNION ALL \
+                    SELECT h.inhrelid, h.inhparent, p.depth + 1 FROM pg_catalog.pg_inherits h JOIN p ON h.inhparent = p.inhrelid) \
+                 SELECT p.inhrelid::pg_catalog.regclass::text, p.inhparent::pg_catalog.regclass::text, \
+                        pg_catalog.pg_get_indexdef(p.inhrelid), pg_catalog.obj_description(p.inhrelid, 'pg_class') \
+                   FROM p ORDER BY p.depth, 1",
+                None,
+                &[index.into()],
+            )?;
+            let mut list = Vec::new();
+            for part in parts {
+                list.push(IndexPart {
+                    name_sql: part.get::<String>(1)?.unwrap_or_default(),
+                    parent_sql: part.get::<String>(2)?.unwrap_or_default(),
+                    create: part.get::<String>(3)?.unwrap_or_default(),
+                    comment: part.get(4)?,
+                });
+            }
+            if let Some(i) = facts.indexes.last_mut() {
+                i.parts = list;
+            }
         }
         facts.comment = c
             .select(

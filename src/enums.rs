@@ -116,8 +116,22 @@ pub struct Carried {
 pub struct CarriedIndex {
     /// the index name, quoted and qualified as PostgreSQL prints it
     pub name_sql: String,
-    /// the `CREATE INDEX` statement (on a partitioned table, without
-    /// `ONLY`, so it builds the partitions' indexes too)
+    /// the `CREATE INDEX` statement (`pg_get_indexdef`; `ON ONLY` for a
+    /// partitioned table's index)
+    pub create: String,
+    pub comment: Option<String>,
+    /// a partitioned index's partitions' indexes, parents before their
+    /// children: dropped with it, created again under their own names and
+    /// attached, as pg_dump restores them
+    pub parts: Vec<IndexPart>,
+}
+
+/// An index of a partition, attached to its parent table's index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexPart {
+    pub name_sql: String,
+    /// the index it is attached to
+    pub parent_sql: String,
     pub create: String,
     pub comment: Option<String>,
 }
@@ -260,8 +274,16 @@ pub fn swap_sql(f: &SwapFacts, values: &[String], replace: Option<(&str, &str)>)
     }
     for i in &f.indexes {
         out.push(i.create.clone());
-        if let Some(c) = &i.comment {
-            out.push(format!("COMMENT ON INDEX {} IS {}", i.name_sql, literal(c)));
+        out.extend(index_comment(&i.name_sql, &i.comment));
+        for p in &i.parts {
+            out.push(p.create.clone());
+            out.extend(index_comment(&p.name_sql, &p.comment));
+        }
+        for p in &i.parts {
+            out.push(format!(
+                "ALTER INDEX {} ATTACH PARTITION {}",
+                p.parent_sql, p.name_sql
+            ));
         }
     }
     for k in &f.foreign_keys {
@@ -281,6 +303,12 @@ pub fn swap_sql(f: &SwapFacts, values: &[String], replace: Option<(&str, &str)>)
         out.push(format!("COMMENT ON TYPE {ty} IS {}", literal(c)));
     }
     out
+}
+
+fn index_comment(name_sql: &str, comment: &Option<String>) -> Option<String> {
+    comment
+        .as_ref()
+        .map(|c| format!("COMMENT ON INDEX {name_sql} IS {}", literal(c)))
 }
 
 fn constraint_comment(k: &Carried) -> Option<String> {
@@ -652,43 +680,6 @@ pub fn replace_in_expr(expr: &str, name: &str, from: &str, to: &str) -> String {
     out
 }
 
-/// `pg_get_indexdef` of a partitioned table's index says `ON ONLY`, which
-/// would build it for the parent alone; without `ONLY` it is built for
-/// every partition too, as `CREATE INDEX` on the parent does.
-pub fn index_on_all_partitions(def: &str) -> String {
-    let b = def.as_bytes();
-    let rest = def
-        .strip_prefix("CREATE UNIQUE INDEX ")
-        .or_else(|| def.strip_prefix("CREATE INDEX "));
-    let Some(rest) = rest else {
-        return def.to_string();
-    };
-    let at = def.len() - rest.len();
-    // skip the index name (quoted or not)
-    let end = if rest.starts_with('"') {
-        let mut i = at + 1;
-        while i < b.len() {
-            if b[i] == b'"' {
-                if b.get(i + 1) == Some(&b'"') {
-                    i += 2;
-                    continue;
-                }
-                break;
-            }
-            i += 1;
-        }
-        i + 1
-    } else {
-        at + rest.find(' ').unwrap_or(rest.len())
-    };
-    match def.get(end..) {
-        Some(tail) if tail.starts_with(" ON ONLY ") => {
-            format!("{} ON {}", &def[..end], &tail[" ON ONLY ".len()..])
-        }
-        _ => def.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -771,6 +762,7 @@ mod tests {
                 name_sql: "public.happy_idx".into(),
                 create: "CREATE INDEX happy_idx ON public.people USING btree (id) WHERE (mood = 'happy'::mood)".into(),
                 comment: Some("the happy ones".into()),
+                parts: vec![],
             }],
             comment: Some("how people feel".into()),
             access: Access::default(),
@@ -898,61 +890,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_partitioned_index_is_built_on_every_partition() {
-        assert_eq!(
-            index_on_all_partitions(
-                "CREATE INDEX pt_x ON ONLY public.pt USING btree (id) WHERE (k = 'x'::pk)"
-            ),
-            "CREATE INDEX pt_x ON public.pt USING btree (id) WHERE (k = 'x'::pk)"
-        );
-        assert_eq!(
-            index_on_all_partitions(
-                "CREATE UNIQUE INDEX \"a ON ONLY b\" ON ONLY public.pt USING btree (id)"
-            ),
-            "CREATE UNIQUE INDEX \"a ON ONLY b\" ON public.pt USING btree (id)"
-        );
-        let plain = "CREATE INDEX i ON public.t USING btree (id)";
-        assert_eq!(index_on_all_partitions(plain), plain);
-    }
-
-    proptest! {
-        /// Applying a plan's adds to the current list gives the desired
-        /// list; a swap is chosen only when adds cannot do it.
-        #[test]
-        fn plans_reach_the_desired_values(
-            current in proptest::collection::btree_set("[a-e]", 0..5),
-            desired in proptest::collection::btree_set("[a-g]", 0..7),
-            shuffle in any::<bool>(),
-        ) {
-            let current: Vec<String> = current.into_iter().collect();
-            let mut desired: Vec<String> = desired.into_iter().collect();
-            if shuffle { desired.reverse(); }
-            match plan_values(&current, &desired) {
-                EnumPlan::Nothing => prop_assert_eq!(&current, &desired),
-                EnumPlan::AddValues(adds) => {
-                    let mut now = current.clone();
-                    for (value, pos) in adds {
-                        let at = match pos {
-                            Position::Before(b) => now.iter().position(|x| *x == b).unwrap(),
-                            Position::After(a) => now.iter().position(|x| *x == a).unwrap() + 1,
-                            Position::End => now.len(),
-                        };
-                        now.insert(at, value);
-                    }
-                    prop_assert_eq!(now, desired);
-                }
-                EnumPlan::Swap { removed } => {
-                    let mut it = desired.iter();
-                    let subsequence = current.iter().all(|c| it.any(|d| d == c));
-                    prop_assert!(!subsequence);
-                    for r in removed { prop_assert!(!desired.contains(&r)); }
-                }
-            }
-        }
-
-    }
-
     /// (columns: is_array and the default's values, by index; partitioned)
     type GenTable = (Vec<(bool, Option<Vec<usize>>)>, bool);
 
@@ -1021,12 +958,28 @@ mod tests {
                     f.columns.push(ColumnUse { table_sql: table_sql.clone(), column: format!("c{c}"), is_array: *is_array, default_sql });
                 }
                 let only = if *partitioned { "ONLY " } else { "" };
+                // a partitioned table: two partitions, one of them
+                // partitioned again, each index with its own name
+                let parts = if *partitioned {
+                    [("p1", format!("public.t{t}_idx")), ("p2", format!("public.t{t}_idx")), ("p2a", format!("public.t{t}_p2_own"))]
+                        .iter()
+                        .map(|(p, parent)| IndexPart {
+                            name_sql: if *p == "p2" { format!("public.t{t}_p2_own") } else { format!("public.t{t}_{p}_own") },
+                            parent_sql: parent.clone(),
+                            create: format!("CREATE INDEX t{t}_{p}_own ON {}public.t{t}_{p} USING btree (c0)", if *p == "p2" { "ONLY " } else { "" }),
+                            comment: Some(format!("part {p}")),
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 f.indexes.push(CarriedIndex {
                     name_sql: format!("public.t{t}_idx"),
-                    create: index_on_all_partitions(&format!(
+                    create: format!(
                         "CREATE INDEX t{t}_idx ON {only}{table_sql} USING btree (c0) WHERE (c0 <> 'zz'::public.st)"
-                    )),
+                    ),
                     comment: None,
+                    parts,
                 });
             }
             for (n, (a, b)) in fks.iter().enumerate() {
@@ -1046,8 +999,25 @@ mod tests {
                 prop_assert!(drop < first_alter && add > last_alter);
             }
             for s in &sql {
-                prop_assert!(!s.contains(" ON ONLY "));
                 prop_assert!(!s.starts_with("DROP") || !s.contains("CASCADE"));
+            }
+            // a partitioned index: dropped once (its parts with it), its
+            // parts created after it under their own names with their
+            // comments, and attached once both sides exist
+            let at = |p: &dyn Fn(&String) -> bool| sql.iter().position(p);
+            for i in &f.indexes {
+                let create = at(&|s| *s == i.create).unwrap();
+                prop_assert!(create > last_alter);
+                for p in &i.parts {
+                    let dropped = sql.contains(&format!("DROP INDEX {}", p.name_sql));
+                    prop_assert!(!dropped);
+                    let made = at(&|s| *s == p.create).unwrap();
+                    let parent = at(&|s| s.starts_with("CREATE INDEX") && s.contains(&format!(" {} ON", p.parent_sql.trim_start_matches("public.")))).unwrap();
+                    let attach = at(&|s| *s == format!("ALTER INDEX {} ATTACH PARTITION {}", p.parent_sql, p.name_sql)).unwrap();
+                    prop_assert!(create < made && parent < attach && made < attach);
+                    let comment = format!("COMMENT ON INDEX {} IS 'part {}'", p.name_sql, p.name_sql.rsplit('_').nth(1).unwrap_or(""));
+                    prop_assert!(sql.contains(&comment));
+                }
             }
             for (c, s) in f.columns.iter().filter(|c| c.default_sql.is_some()).zip(sql.iter().filter(|s| s.contains("SET DEFAULT"))) {
                 let d = s.split(" SET DEFAULT ").nth(1).unwrap();

@@ -4,8 +4,9 @@
 # identical, on a schema with what the swap carries over (an enum[]
 # default, a commented CHECK and partial index, a foreign key between enum
 # columns, a partitioned table with a CHECK, a foreign key and a partial
-# index on the parent, a type with another owner, a revoked PUBLIC usage,
-# a grant with grant option and a comment). Uses the cluster in
+# index on the parent, a sub-partition, a partition's index named by hand
+# and attached to the parent's, a type with another owner, a revoked PUBLIC
+# usage, a grant with grant option and a comment). Uses the cluster in
 # PGHOST/PGPORT, and pg_dump from PG_BIN (or the first on the PATH).
 set -euo pipefail
 WORK=${1:-$(mktemp -d)}
@@ -31,7 +32,10 @@ CREATE TABLE mood_info (m mood PRIMARY KEY);
 CREATE TABLE entry (id int, m mood REFERENCES mood_info ON UPDATE CASCADE, CONSTRAINT entry_not_sad CHECK (m <> 'sad'))
     PARTITION BY LIST (id);
 CREATE TABLE entry_1 PARTITION OF entry FOR VALUES IN (1);
-CREATE TABLE entry_2 PARTITION OF entry FOR VALUES IN (2);
+CREATE TABLE entry_2 PARTITION OF entry FOR VALUES IN (2) PARTITION BY RANGE (id);
+CREATE TABLE entry_2a PARTITION OF entry_2 FOR VALUES FROM (0) TO (10);
+CREATE INDEX entry_1_own_name ON entry_1 (id) WHERE m = 'happy';
+COMMENT ON INDEX entry_1_own_name IS 'named by hand';
 CREATE INDEX entry_happy ON entry (id) WHERE m = 'happy';
 SELECT migrate.revision('drop meh', '[{"op": "drop_enum_value", "name": "mood", "value": "meh"}]',
   '[{"op": "add_enum_value", "name": "mood", "value": "meh", "after": "sad"}]', id => 'x1');
