@@ -755,17 +755,21 @@ fn rebuild_for(op: &Op) -> Result<Vec<Line>> {
         let Some(found) = catalog::existing_type(Some(&schema), &name)? else {
             continue;
         };
-        out.extend(swap(
-            Some(&schema),
-            &name,
-            &found.values,
-            &[],
-            None,
-            &format!(
-                "{} added earlier in this transaction, used before commit",
-                used.join(", ")
-            ),
-        )?);
+        out.extend(
+            swap(
+                Some(&schema),
+                &name,
+                &found.values,
+                &[],
+                None,
+                &format!(
+                    "{} added earlier in this transaction, used before commit",
+                    used.join(", ")
+                ),
+                true,
+            )
+            .map_err(commit_first)?,
+        );
     }
     Ok(out)
 }
@@ -836,7 +840,9 @@ fn enum_statements(op: &Op, later: &Later) -> Result<Vec<Line>> {
                     &[],
                     None,
                     "a later op of this call uses the new value",
-                );
+                    true,
+                )
+                .map_err(commit_first);
             }
             Ok(vec![
                 Line::Note(format!(
@@ -871,6 +877,7 @@ fn enum_statements(op: &Op, later: &Later) -> Result<Vec<Line>> {
                 std::slice::from_ref(value),
                 replace_with.as_deref().map(|r| (value.as_str(), r)),
                 "PostgreSQL cannot drop an enum value",
+                false,
             )
         }
         Op::SetEnumValues { values, .. } => match enums::plan_values(&current, values) {
@@ -887,7 +894,9 @@ fn enum_statements(op: &Op, later: &Later) -> Result<Vec<Line>> {
                         &[],
                         None,
                         "a later op of this call uses a new value",
-                    );
+                        true,
+                    )
+                    .map_err(commit_first);
                 }
                 Ok(std::iter::once(Line::Note(format!(
                     "enum {ty}: ADD VALUE, catalog-only, no table is rewritten"
@@ -909,10 +918,25 @@ fn enum_statements(op: &Op, later: &Later) -> Result<Vec<Line>> {
                 } else {
                     "values are removed"
                 },
+                false,
             ),
         },
         _ => Ok(render(op).into_iter().map(Line::Sql).collect()),
     }
+}
+
+/// A swap that would only make new values usable at once, refused for
+/// what uses the type: committing first makes the values usable without it.
+fn commit_first(e: MigrateError) -> MigrateError {
+    if e.code != code::IN_USE {
+        return e;
+    }
+    e.with_hint(
+        "PostgreSQL lets no one use a value added by ADD VALUE before its transaction commits, \
+         and the swap that makes it usable at once cannot carry these over. Commit after adding \
+         the value and use it in a later transaction, or drop them in an earlier op and create \
+         them again after this one.",
+    )
 }
 
 /// The type swap's statements, or why it cannot be done.
@@ -923,6 +947,7 @@ fn swap(
     removed: &[String],
     replace: Option<(&str, &str)>,
     why: &str,
+    only_adds: bool,
 ) -> Result<Vec<Line>> {
     let ty = qualified(schema, name);
     let (facts, blockers) = catalog::swap_facts(schema, name)?;
@@ -930,7 +955,12 @@ fn swap(
         return Err(MigrateError::new(
             code::IN_USE,
             format!(
-                "cannot change enum {ty}: removing or reordering values swaps the type, and these use it: {}",
+                "cannot change enum {ty}: {} swaps the type, and these use it: {}",
+                if only_adds {
+                    "making a new value usable at once"
+                } else {
+                    "removing or reordering values"
+                },
                 blockers.join(", ")
             ),
         )
