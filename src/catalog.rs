@@ -4,7 +4,7 @@
 //! their values, the columns that use a type, and what a written type name
 //! means. Nothing here changes anything.
 
-use crate::enums::{ColumnUse, SwapFacts};
+use crate::enums::{Access, Carried, CarriedIndex, ColumnUse, Grant, IndexPart, SwapFacts};
 use crate::error::{code, MigrateError, Result};
 use crate::quote::{ident, qualified};
 use crate::shell::{self, read_one, reading};
@@ -144,41 +144,106 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
                 default_sql: row.get(4)?,
             });
         }
-        // check constraints and indexes whose expressions name the type
+        // check constraints whose expressions name the type: a table's own,
+        // not the copies partitions and children inherit (dropping and
+        // adding the parent's recurses to them); a parent's before a
+        // child's own copy, so it can be dropped once it is not inherited
         let rows = c.select(
             "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1) \
-             SELECT DISTINCT k.conrelid::pg_catalog.regclass::text, k.conname::text, \
-                    pg_catalog.pg_get_constraintdef(k.oid) \
-               FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
-               JOIN pg_catalog.pg_constraint k ON d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass \
-                    AND k.oid = d.objid AND k.contype = 'c' \
+             SELECT k.conrelid::pg_catalog.regclass::text, k.conname::text, \
+                    pg_catalog.pg_get_constraintdef(k.oid), \
+                    pg_catalog.obj_description(k.oid, 'pg_constraint') \
+               FROM pg_catalog.pg_constraint k \
+              WHERE k.contype = 'c' AND k.conrelid <> 0 AND k.conislocal \
+                AND EXISTS (SELECT 1 FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
+                             WHERE d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND d.objid = k.oid) \
+              ORDER BY k.coninhcount, 1, 2",
+            None,
+            &arg(),
+        )?;
+        for row in rows {
+            facts.constraints.push(Carried {
+                table_sql: row.get::<String>(1)?.unwrap_or_default(),
+                name: row.get::<String>(2)?.unwrap_or_default(),
+                def: row.get::<String>(3)?.unwrap_or_default(),
+                comment: row.get(4)?,
+            });
+        }
+        // foreign keys between columns of the type: converting one side
+        // while the other keeps the old type breaks them, so they are
+        // carried over whole (a partitioned table's, not its partitions'
+        // clones)
+        let rows = c.select(
+            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1), \
+             cols AS (SELECT a.attrelid, a.attnum FROM t \
+                        JOIN pg_catalog.pg_attribute a ON a.atttypid IN (t.oid, t.typarray) \
+                       WHERE a.attnum > 0 AND NOT a.attisdropped) \
+             SELECT k.conrelid::pg_catalog.regclass::text, k.conname::text, \
+                    pg_catalog.pg_get_constraintdef(k.oid), \
+                    pg_catalog.obj_description(k.oid, 'pg_constraint') \
+               FROM pg_catalog.pg_constraint k \
+              WHERE k.contype = 'f' AND k.conparentid = 0 \
+                AND (EXISTS (SELECT 1 FROM cols WHERE cols.attrelid = k.conrelid AND cols.attnum = ANY (k.conkey)) \
+                  OR EXISTS (SELECT 1 FROM cols WHERE cols.attrelid = k.confrelid AND cols.attnum = ANY (k.confkey))) \
               ORDER BY 1, 2",
             None,
             &arg(),
         )?;
         for row in rows {
-            facts.constraints.push((
-                row.get::<String>(1)?.unwrap_or_default(),
-                row.get::<String>(2)?.unwrap_or_default(),
-                row.get::<String>(3)?.unwrap_or_default(),
-            ));
+            facts.foreign_keys.push(Carried {
+                table_sql: row.get::<String>(1)?.unwrap_or_default(),
+                name: row.get::<String>(2)?.unwrap_or_default(),
+                def: row.get::<String>(3)?.unwrap_or_default(),
+                comment: row.get(4)?,
+            });
         }
+        // indexes whose expressions name the type, except those of
+        // constraints (rebuilt with their column) and a partitioned index's
+        // partitions (read with their parent)
         let rows = c.select(
             "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1) \
-             SELECT DISTINCT i.oid::pg_catalog.regclass::text, pg_catalog.pg_get_indexdef(i.oid) \
+             SELECT DISTINCT i.oid::pg_catalog.regclass::text, pg_catalog.pg_get_indexdef(i.oid), \
+                    pg_catalog.obj_description(i.oid, 'pg_class'), i.oid \
                FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
                JOIN pg_catalog.pg_class i ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
-                    AND i.oid = d.objid AND d.objsubid = 0 AND i.relkind = 'i' \
+                    AND i.oid = d.objid AND d.objsubid = 0 AND i.relkind IN ('i', 'I') \
               WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.oid) \
+                AND NOT i.relispartition \
               ORDER BY 1",
             None,
             &arg(),
         )?;
         for row in rows {
-            facts.indexes.push((
-                row.get::<String>(1)?.unwrap_or_default(),
-                row.get::<String>(2)?.unwrap_or_default(),
-            ));
+            facts.indexes.push(CarriedIndex {
+                name_sql: row.get::<String>(1)?.unwrap_or_default(),
+                create: row.get::<String>(2)?.unwrap_or_default(),
+                comment: row.get(3)?,
+                parts: Vec::new(),
+            });
+            let index = row.get::<pg_sys::Oid>(4)?.unwrap_or(pg_sys::InvalidOid);
+            let parts = c.select(
+                "WITH RECURSIVE p AS ( \
+                    SELECT h.inhrelid, h.inhparent, 1 AS depth FROM pg_catalog.pg_inherits h WHERE h.inhparent = $1 \
+                    UNION ALL \
+                    SELECT h.inhrelid, h.inhparent, p.depth + 1 FROM pg_catalog.pg_inherits h JOIN p ON h.inhparent = p.inhrelid) \
+                 SELECT p.inhrelid::pg_catalog.regclass::text, p.inhparent::pg_catalog.regclass::text, \
+                        pg_catalog.pg_get_indexdef(p.inhrelid), pg_catalog.obj_description(p.inhrelid, 'pg_class') \
+                   FROM p ORDER BY p.depth, 1",
+                None,
+                &[index.into()],
+            )?;
+            let mut list = Vec::new();
+            for part in parts {
+                list.push(IndexPart {
+                    name_sql: part.get::<String>(1)?.unwrap_or_default(),
+                    parent_sql: part.get::<String>(2)?.unwrap_or_default(),
+                    create: part.get::<String>(3)?.unwrap_or_default(),
+                    comment: part.get(4)?,
+                });
+            }
+            if let Some(i) = facts.indexes.last_mut() {
+                i.parts = list;
+            }
         }
         facts.comment = c
             .select(
@@ -188,6 +253,7 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
             )?
             .first()
             .get(1)?;
+        facts.access = type_access(c, oid)?;
         // everything else that depends on the type, and views over the
         // columns the swap must change
         let rows = c.select(
@@ -210,7 +276,7 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
                 AND NOT (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass \
                          AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.oid = d.objid AND k.contype = 'c')) \
                 AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0 \
-                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_class i WHERE i.oid = d.objid AND i.relkind = 'i')) \
+                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_class i WHERE i.oid = d.objid AND i.relkind IN ('i', 'I'))) \
                 AND NOT (d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.objid = t.typarray) \
              UNION \
              SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, w.ev_class, 0) \
@@ -231,6 +297,106 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
         Ok(())
     })?;
     Ok((facts, blockers))
+}
+
+/// The type's owner and access list, and who default privileges would
+/// give USAGE on a type the caller creates in its schema.
+fn type_access(c: &pgrx::spi::SpiClient<'_>, oid: pg_sys::Oid) -> pgrx::spi::Result<Access> {
+    let args: [pgrx::datum::DatumWithOid<'static>; 1] = [oid.into()];
+    let mut access = Access::default();
+    let row = c
+        .select(
+            "SELECT pg_catalog.pg_get_userbyid(t.typowner)::text, \
+                    t.typowner <> (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), \
+                    t.typacl IS NULL \
+               FROM pg_catalog.pg_type t WHERE t.oid = $1",
+            Some(1),
+            &args,
+        )?
+        .first()
+        .get_three::<String, bool, bool>()?;
+    access.owner = row.0.unwrap_or_default();
+    if row.1.unwrap_or(false) {
+        access.new_owner = Some(access.owner.clone());
+    }
+    if !row.2.unwrap_or(true) {
+        let rows = c.select(
+            "SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END, \
+                    a.is_grantable \
+               FROM pg_catalog.pg_type t, pg_catalog.aclexplode(t.typacl) WITH ORDINALITY a \
+              WHERE t.oid = $1 ORDER BY a.ordinality",
+            None,
+            &args,
+        )?;
+        let mut grants = Vec::new();
+        for row in rows {
+            grants.push(Grant {
+                grantee: row.get(1)?,
+                grantable: row.get::<bool>(2)?.unwrap_or(false),
+            });
+        }
+        access.acl = Some(grants);
+    }
+    let rows = c.select(
+        "SELECT DISTINCT pg_catalog.pg_get_userbyid(a.grantee)::text \
+           FROM pg_catalog.pg_type t, pg_catalog.pg_default_acl d, pg_catalog.aclexplode(d.defaclacl) a \
+          WHERE t.oid = $1 AND d.defaclobjtype = 'T' AND a.grantee <> 0 \
+            AND d.defaclrole = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) \
+            AND d.defaclnamespace IN (0, t.typnamespace) \
+          ORDER BY 1",
+        None,
+        &args,
+    )?;
+    for row in rows {
+        if let Some(r) = row.get::<String>(1)? {
+            access.default_grantees.push(r);
+        }
+    }
+    Ok(access)
+}
+
+/// The values of enums that this transaction added with `ADD VALUE` and
+/// that PostgreSQL therefore refuses to use before commit (55P04): per
+/// type, its schema, name and those values.
+pub fn unusable_values() -> Result<Vec<(String, String, Vec<String>)>> {
+    // only rows written since this transaction began can be uncommitted;
+    // PostgreSQL's own list then says which of them are
+    let rows: Vec<(pg_sys::Oid, String, String, String)> = reading(|c| {
+        let rows = c.select(
+            "WITH x AS (SELECT (pg_catalog.pg_current_xact_id_if_assigned()::text::numeric % 4294967296)::text::xid AS top) \
+             SELECT e.oid, n.nspname::text, t.typname::text, e.enumlabel::text \
+               FROM x, pg_catalog.pg_enum e \
+               JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid \
+               JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+              WHERE x.top IS NOT NULL AND pg_catalog.age(e.xmin) <= pg_catalog.age(x.top) \
+              ORDER BY n.nspname, t.typname, e.enumsortorder",
+            None,
+            &[],
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push((
+                row.get::<pg_sys::Oid>(1)?.unwrap_or(pg_sys::InvalidOid),
+                row.get::<String>(2)?.unwrap_or_default(),
+                row.get::<String>(3)?.unwrap_or_default(),
+                row.get::<String>(4)?.unwrap_or_default(),
+            ));
+        }
+        Ok(out)
+    })?;
+    let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
+    for (oid, schema, name, value) in rows {
+        // SAFETY: a lookup in this backend's list of enum values added in
+        // the current transaction; it reads nothing else and cannot fail.
+        if !unsafe { pg_sys::EnumUncommitted(oid) } {
+            continue;
+        }
+        match out.last_mut() {
+            Some((s, n, values)) if *s == schema && *n == name => values.push(value),
+            _ => out.push((schema, name, vec![value])),
+        }
+    }
+    Ok(out)
 }
 
 /// How many rows hold one of `values`, per column (only columns that do).
