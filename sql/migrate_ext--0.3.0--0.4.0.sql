@@ -5,3 +5,9 @@
 -- database equals a fresh CREATE EXTENSION of 0.4.0 (tests/upgrade.sh
 -- compares the two catalog by catalog) and keeps its migration history.
 \echo Use "ALTER EXTENSION migrate_ext UPDATE" to load this file. \quit
+
+-- Recorded downgrades: what an upgrade op changes or removes, read from the
+-- catalog just before it runs, as the ops that recreate it (docs/ops.md).
+ALTER TABLE migrate.applied ADD COLUMN downgrade jsonb;
+COMMENT ON COLUMN migrate.applied.downgrade IS
+    'The downgrade recorded from the catalog as the upgrade ran: per upgrade op, null or the ops that recreate what it changed.';
