@@ -407,10 +407,11 @@ pub fn data_note(op: &Op) -> Option<String> {
 }
 
 /// What a downgrade says in place of an inverse not recorded (yet):
-/// `applied` when the revision is applied (then it was stamped).
+/// `applied` when the revision is applied (then it was stamped, or applied
+/// by an offline script).
 pub fn pending_note(applied: bool) -> String {
     if applied {
-        "nothing was recorded to undo it: the revision was stamped, not run".into()
+        "nothing was recorded to undo it: the revision was stamped, or applied by an offline script".into()
     } else {
         "undone by what the catalog holds when the upgrade runs, recorded then".into()
     }

@@ -175,8 +175,9 @@ pub fn prepare(mode: Mode, target: &Target) -> Result<Planned> {
 }
 
 /// Refuse a downgrade through a revision whose derived downgrade needs what
-/// its upgrade recorded, when nothing was recorded: it was stamped, not
-/// run, so the engine never saw what its ops changed.
+/// its upgrade recorded, when nothing was recorded: it was stamped, or
+/// applied by an offline script, so the engine never saw what its ops
+/// changed.
 fn refuse_unrecorded(graph: &Graph, steps: &[Step]) -> Result<()> {
     let Some((step, (n, kind))) = steps
         .iter()
@@ -189,11 +190,11 @@ fn refuse_unrecorded(graph: &Graph, steps: &[Step]) -> Result<()> {
     Err(MigrateError::new(
         code::NOT_READY,
         format!(
-            "revision {id} cannot be downgraded: undoing upgrade op {} ({kind}) needs what the upgrade recorded when it ran, and revision {id} was stamped, not run",
+            "revision {id} cannot be downgraded: undoing upgrade op {} ({kind}) needs what the upgrade recorded when it ran, and nothing was recorded (revision {id} was stamped, or applied by an offline script)",
             n + 1
         ),
     )
-    .with_detail("The engine records what such an op changes or removes from the catalog as the upgrade runs it; a stamp runs nothing.")
+    .with_detail("migrate.upgrade records what such an op changes or removes, read from the catalog as it runs the op; a stamp or a script from migrate.sql() does not.")
     .with_hint(format!(
         "Undo the revision's changes by hand, then move the version below it with SELECT migrate.stamp('{}').",
         if parents.is_empty() { "base".to_string() } else { parents.join("', '") }
@@ -569,6 +570,22 @@ fn offline_statements(steps: &[Step], si: usize) -> Vec<Line> {
         .collect()
 }
 
+/// The lines of step `si` in an offline script: its statements, after a
+/// note when the upgrade would record its downgrade as it runs, which a
+/// script cannot do.
+fn offline_lines(steps: &[Step], si: usize) -> Vec<Line> {
+    let mut lines = offline_statements(steps, si);
+    if steps[si].records {
+        lines.insert(
+            0,
+            Line::Note(
+                "this script records no downgrade: undoing this revision later needs an explicit downgrade, or a run by migrate.upgrade or CALL migrate.run".into(),
+            ),
+        );
+    }
+    lines
+}
+
 /// The steps a run to `target` would take from the current version, planned
 /// as `migrate.sql(target)` plans them: each revision's id and its ops in
 /// the direction it runs (`migrate.lint` reads them).
@@ -702,7 +719,7 @@ pub fn offline(target: &Target, from: Option<&str>) -> Result<Vec<String>> {
             title: step_line(&graph, step.index, plan.direction),
             revision: graph.id(step.index),
             upgrade: plan.direction == Direction::Up,
-            statements: offline_statements(&steps, si),
+            statements: offline_lines(&steps, si),
             removed: change.removed.iter().map(|&r| graph.id(r)).collect(),
             added: change.added.iter().map(|&r| graph.id(r)).collect(),
             concurrent: step.ops.iter().any(Op::is_concurrent),
