@@ -252,7 +252,11 @@ fn column_facts(rel: pg_sys::Oid, column: &str) -> Result<Option<ColumnRead>> {
         "SELECT pg_catalog.json_build_object('schema', n.nspname, 'table', r.relname, \
                 'object', pg_catalog.format('%s.%I', r.oid::pg_catalog.regclass, a.attname), \
                 'column', {COLUMN_JSON}, 'dependents', {DEPENDENTS_JSON}, \
-                'unsupported', {COLUMN_UNSUPPORTED} || {OTHER_DEPENDENTS})::pg_catalog.text \
+                'unsupported', {COLUMN_UNSUPPORTED} || {OTHER_DEPENDENTS} || ARRAY( \
+                    SELECT 'its table is partitioned, a partition, or in an inheritance tree' \
+                     WHERE r.relkind <> 'r' OR r.relispartition OR EXISTS ( \
+                           SELECT 1 FROM pg_catalog.pg_inherits h \
+                            WHERE h.inhrelid = r.oid OR h.inhparent = r.oid)))::pg_catalog.text \
            FROM pg_catalog.pg_class r \
            JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace \
            JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 \

@@ -411,7 +411,8 @@ pub fn data_note(op: &Op) -> Option<String> {
 /// by an offline script).
 pub fn pending_note(applied: bool) -> String {
     if applied {
-        "nothing was recorded to undo it: the revision was stamped, or applied by an offline script".into()
+        "nothing was recorded to undo it: the revision was stamped, or applied by an offline script"
+            .into()
     } else {
         "undone by what the catalog holds when the upgrade runs, recorded then".into()
     }

@@ -1310,7 +1310,7 @@ pub fn parse_recorded(revision: &str, upgrade: &[Op], text: &str) -> Result<Vec<
             crate::error::code::INTERNAL,
             format!("revision {revision}: the downgrade recorded when it was applied {why}"),
         )
-        .with_hint("migrate.applied.downgrade was changed by hand: restore it from a backup, or set it to NULL and downgrade by hand.")
+        .with_hint("migrate.applied.downgrade was changed by hand: restore it from a backup, or undo the revision by hand and move the version below it with migrate.stamp().")
     };
     let json = parse_json(revision, "recorded downgrade", text)?;
     let Value::Array(items) = json else {
@@ -1330,7 +1330,7 @@ pub fn parse_recorded(revision: &str, upgrade: &[Op], text: &str) -> Result<Vec<
             Value::Null => Ok(None),
             ops => parse_ops(
                 revision,
-                &format!("recorded downgrade of upgrade op {}", i + 1),
+                &format!("downgrade recorded for upgrade op {},", i + 1),
                 ops,
             )
             .map(Some),

@@ -165,6 +165,21 @@ CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; 
 CREATE TRIGGER visit_touch BEFORE UPDATE ON visit FOR EACH ROW EXECUTE FUNCTION touch();
 SELECT * FROM report($$SELECT migrate.upgrade('t1')$$);
 SELECT count(*) AS still_there FROM visit;
+CREATE TABLE part (id int, k int) PARTITION BY RANGE (id);
+SELECT migrate.revision('part', '[{"op": "drop_column", "table": "part", "column": "k"}]', id => 'p1', down_revision => 'base');
+SELECT sqlstate, message FROM report($$SELECT migrate.upgrade('p1')$$);
+
+-- a recorded downgrade edited by hand is parsed before anything runs
+SELECT migrate.revision('comment', '[{"op": "alter_column", "table": "person", "column": "name", "comment": "who"}]', id => 'h1', down_revision => 'base');
+SELECT migrate.upgrade('h1');
+SELECT downgrade FROM migrate.applied WHERE revision = 'h1';
+UPDATE migrate.applied SET downgrade = '[]' WHERE revision = 'h1';
+SELECT sqlstate, message, hint FROM report($$SELECT migrate.downgrade('base')$$);
+UPDATE migrate.applied SET downgrade = '[[{"op": "drop_everything"}]]' WHERE revision = 'h1';
+SELECT sqlstate, message FROM report($$SELECT migrate.downgrade('base')$$);
+UPDATE migrate.applied SET downgrade = '[[{"op": "alter_column", "table": "person", "column": "name", "comment": null}]]' WHERE revision = 'h1';
+SELECT migrate.downgrade('base');
+SELECT col_description('person'::regclass, 2) AS comment;
 
 \c postgres
 DROP DATABASE recorded_downgrades;
