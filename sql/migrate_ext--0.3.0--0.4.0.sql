@@ -12,3 +12,9 @@ ALTER TABLE migrate.state
     ADD COLUMN stored_heads text[],
     ADD COLUMN stored_count bigint,
     ADD COLUMN stored_sum   numeric;
+
+-- Recorded downgrades: what an upgrade op changes or removes, read from the
+-- catalog just before it runs, as the ops that recreate it (docs/ops.md).
+ALTER TABLE migrate.applied ADD COLUMN downgrade jsonb;
+COMMENT ON COLUMN migrate.applied.downgrade IS
+    'The downgrade recorded from the catalog as the upgrade ran: per upgrade op, null or the ops that recreate what it changed.';

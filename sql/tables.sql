@@ -59,13 +59,21 @@ CREATE INDEX log_revision_idx ON migrate.log (revision);
 COMMENT ON TABLE migrate.log IS 'Every step run: revision, direction, times, role and the SQL executed.';
 
 -- Every applied revision with the checksum of what it was when applied
--- (see migrate._checksum); migrate.verify() compares.
+-- (see migrate._checksum); migrate.verify() compares. downgrade: for a
+-- revision without an explicit downgrade whose ops change or remove
+-- definitions (drop_table, drop_column, alter_column...), what those were
+-- just before each op ran, as the ops that recreate them (one entry per
+-- upgrade op: null, or an array of ops); NULL when nothing is recorded
+-- (an explicit downgrade, or a stamp). Not part of the checksum.
 CREATE TABLE migrate.applied (
     revision   text PRIMARY KEY,
     checksum   text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    downgrade  jsonb
 );
 COMMENT ON TABLE migrate.applied IS 'Checksums of applied revisions, recorded when applied or stamped.';
+COMMENT ON COLUMN migrate.applied.downgrade IS
+    'The downgrade recorded from the catalog as the upgrade ran: per upgrade op, null or the ops that recreate what it changed.';
 
 -- The checksum of a stored row, computed afresh (the column checksum keeps it).
 CREATE FUNCTION migrate._checksum(r migrate.revisions) RETURNS text

@@ -290,7 +290,7 @@ pub fn merge(
 
 /// The ops parse, and a downgrade exists (explicit or derived).
 fn check_ops(label: &str, upgrade: &str, downgrade: Option<&str>) -> Result<()> {
-    revision_ops(label, upgrade, downgrade).map(|_| ())
+    revision_ops(label, upgrade, downgrade, None).map(|_| ())
 }
 
 /// The row check behind the `migrate.revisions` trigger.

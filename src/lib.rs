@@ -3,9 +3,11 @@
 //! The pure core: [`ops`] (parsing), [`render`] (SQL), [`graph`] (the
 //! revision graph), [`plan`] (steps for a target), [`target`] (targets and
 //! ids), [`enums`] (enum value plans), [`model`] (schema model and differ),
-//! [`ddl`] (which statements a desired schema may hold), [`quote`],
+//! [`ddl`] (which statements a desired schema may hold), [`inverse`]
+//! (the ops that recreate what an upgrade op removes), [`quote`],
 //! [`error`].
 //! The shell that touches the server: [`catalog`] (PostgreSQL's catalogs),
+//! [`capture`] (what an upgrade op changes, read before it runs),
 //! [`store`] (the extension's tables), [`author`] (writing revisions),
 //! [`run`] (running steps), [`scratch`] (a desired schema evaluated and
 //! rolled back), [`autogen`] (diff, check, autogenerate), [`errpos`] (where
@@ -15,6 +17,7 @@
 mod api;
 mod author;
 mod autogen;
+mod capture;
 mod catalog;
 mod compat;
 mod ddl;
@@ -23,6 +26,7 @@ mod enums;
 mod error;
 mod errpos;
 mod graph;
+mod inverse;
 mod lint;
 mod model;
 mod ops;

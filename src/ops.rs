@@ -457,6 +457,28 @@ impl Op {
         op
     }
 
+    /// Whether the ops that undo this one are read from the catalog just
+    /// before it runs, and recorded with the applied revision: the ops that
+    /// change or remove a definition they do not hold themselves. (A
+    /// concurrent `drop_index` runs outside the transaction that records,
+    /// so it still needs an explicit downgrade.)
+    pub fn recorded_inverse(&self) -> bool {
+        matches!(
+            self,
+            Op::AlterColumn { .. }
+                | Op::DropColumn { .. }
+                | Op::DropTable { .. }
+                | Op::DropConstraint { .. }
+                | Op::DropEnum { .. }
+                | Op::DropEnumValue { .. }
+                | Op::SetEnumValues { .. }
+                | Op::DropIndex {
+                    concurrently: false,
+                    ..
+                }
+        )
+    }
+
     /// The ops that undo this one, when they can be derived: the one op of
     /// [`Op::inverse`], or none at all for `validate_constraint` (a
     /// validated constraint needs no undoing; the inverse of the
@@ -1155,11 +1177,14 @@ fn unknown_value(label: &str, item: &Value, value: &str, rest: &str) -> MigrateE
 /// A revision's upgrade and downgrade ops, from their stored JSON text:
 /// both parsed, and the downgrade derived when none is given (refused when
 /// it cannot be, so a revision that could not be reverted never runs).
+/// `recorded` is what the upgrade recorded when it ran (see
+/// [`downgrade_ops`]).
 pub fn revision_ops(
     revision: &str,
     upgrade: &str,
     downgrade: Option<&str>,
-) -> Result<(Vec<Op>, Vec<Op>)> {
+    recorded: Option<&str>,
+) -> Result<(Vec<Op>, Downgrade)> {
     let up = parse_ops(
         revision,
         "upgrade",
@@ -1173,9 +1198,13 @@ pub fn revision_ops(
         )?),
         None => None,
     };
-    let down = downgrade_ops(revision, &up, explicit)?;
+    let recorded = match (&explicit, recorded) {
+        (None, Some(text)) => Some(parse_recorded(revision, &up, text)?),
+        _ => None,
+    };
+    let down = downgrade_ops(revision, &up, explicit, recorded.as_deref())?;
     concurrent_alone(revision, "upgrade", &up)?;
-    concurrent_alone(revision, "downgrade", &down)?;
+    concurrent_alone(revision, "downgrade", &down.ops)?;
     Ok((up, down))
 }
 
@@ -1196,31 +1225,117 @@ fn concurrent_alone(revision: &str, direction: &str, ops: &[Op]) -> Result<()> {
     .with_hint("Put the concurrent index ops in a revision of their own, as Alembic's autocommit_block does."))
 }
 
-/// The downgrade of a revision: the explicit one, or the inverse of the
-/// upgrade (ops inverted, in reverse order). Refused when an upgrade op has
-/// no inverse and no explicit downgrade is given.
-pub fn downgrade_ops(revision: &str, upgrade: &[Op], explicit: Option<Vec<Op>>) -> Result<Vec<Op>> {
-    if let Some(ops) = explicit {
-        return Ok(ops);
+/// A revision's downgrade: its ops, and where among them the ops recorded
+/// from the catalog as the upgrade ran stand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Downgrade {
+    pub ops: Vec<Op>,
+    /// One slot per upgrade op whose inverse is recorded (see
+    /// [`Op::recorded_inverse`]), in downgrade order.
+    pub slots: Vec<Slot>,
+}
+
+/// Where one recorded inverse stands in a downgrade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    /// the index in [`Downgrade::ops`] of its first op
+    pub at: usize,
+    /// the upgrade op it undoes
+    pub upgrade_op: usize,
+    /// how many ops it has (0 when nothing is recorded)
+    pub len: usize,
+    /// whether it was recorded (false: the revision has not run its
+    /// upgrade, or was stamped)
+    pub recorded: bool,
+}
+
+impl Downgrade {
+    /// The upgrade ops whose inverse should have been recorded but was not.
+    pub fn unrecorded(&self) -> impl Iterator<Item = &Slot> {
+        self.slots.iter().filter(|s| !s.recorded)
     }
-    upgrade
+}
+
+/// The downgrade of a revision: the explicit one, or the inverse of the
+/// upgrade (ops inverted, in reverse order). An op whose inverse is
+/// recorded as the upgrade runs takes its ops from `recorded` (one entry
+/// per upgrade op, as the upgrade stored them), or leaves an empty slot
+/// when nothing was recorded. Refused when an upgrade op has no inverse of
+/// either kind and no explicit downgrade is given.
+pub fn downgrade_ops(
+    revision: &str,
+    upgrade: &[Op],
+    explicit: Option<Vec<Op>>,
+    recorded: Option<&[Option<Vec<Op>>]>,
+) -> Result<Downgrade> {
+    if let Some(ops) = explicit {
+        return Ok(Downgrade { ops, slots: vec![] });
+    }
+    let mut down = Downgrade {
+        ops: vec![],
+        slots: vec![],
+    };
+    for (i, op) in upgrade.iter().enumerate().rev() {
+        if let Some(ops) = op.inverse_ops() {
+            down.ops.extend(ops);
+        } else if op.recorded_inverse() {
+            let found = recorded.and_then(|r| r.get(i)).and_then(Option::as_ref);
+            down.slots.push(Slot {
+                at: down.ops.len(),
+                upgrade_op: i,
+                len: found.map_or(0, Vec::len),
+                recorded: found.is_some(),
+            });
+            down.ops.extend(found.into_iter().flatten().cloned());
+        } else {
+            return Err(MigrateError::new(
+                crate::error::code::NO_DOWNGRADE,
+                format!(
+                    "{}: has no automatic inverse, and the revision gives no downgrade",
+                    op_label(revision, "upgrade", i, Some(op))
+                ),
+            )
+            .with_hint("Pass downgrade => '[...]' (an explicit list of ops; '[]' for none)."));
+        }
+    }
+    Ok(down)
+}
+
+/// The inverses an upgrade recorded (stored as a JSON array with one entry
+/// per upgrade op: null, or the ops that undo it), parsed and checked like
+/// any ops.
+pub fn parse_recorded(revision: &str, upgrade: &[Op], text: &str) -> Result<Vec<Option<Vec<Op>>>> {
+    let bad = |why: String| {
+        MigrateError::new(
+            crate::error::code::INTERNAL,
+            format!("revision {revision}: the downgrade recorded when it was applied {why}"),
+        )
+        .with_hint("migrate.applied.downgrade was changed by hand: restore it from a backup, or undo the revision by hand and move the version below it with migrate.stamp().")
+    };
+    let json = parse_json(revision, "recorded downgrade", text)?;
+    let Value::Array(items) = json else {
+        return Err(bad("is not a JSON array".into()));
+    };
+    if items.len() != upgrade.len() {
+        return Err(bad(format!(
+            "has {} entries for {} upgrade ops",
+            items.len(),
+            upgrade.len()
+        )));
+    }
+    items
         .iter()
         .enumerate()
-        .rev()
-        .map(|(i, op)| {
-            op.inverse_ops().ok_or_else(|| {
-                MigrateError::new(
-                    crate::error::code::NO_DOWNGRADE,
-                    format!(
-                        "{}: has no automatic inverse, and the revision gives no downgrade",
-                        op_label(revision, "upgrade", i, Some(op))
-                    ),
-                )
-                .with_hint("Pass downgrade => '[...]' (an explicit list of ops; '[]' for none).")
-            })
+        .map(|(i, item)| match item {
+            Value::Null => Ok(None),
+            ops => parse_ops(
+                revision,
+                &format!("downgrade recorded for upgrade op {},", i + 1),
+                ops,
+            )
+            .map(Some),
         })
-        .collect::<Result<Vec<Vec<Op>>>>()
-        .map(|inverses| inverses.into_iter().flatten().collect())
+        .collect()
 }
 
 /// A canonical JSON form of an op list (fields in a fixed order, defaults
@@ -1270,7 +1385,7 @@ mod tests {
             {"op":"add_column","table":"t","column":{"name":"c","type":"e"}}
         ]))
         .unwrap();
-        let down = downgrade_ops("abc", &ops, None).unwrap();
+        let down = downgrade_ops("abc", &ops, None, None).unwrap().ops;
         assert_eq!(
             down,
             vec![
@@ -1290,10 +1405,13 @@ mod tests {
     #[test]
     fn missing_inverse_names_the_op() {
         let ops = parse(json!([{"op":"execute","sql":"SELECT 1"}])).unwrap();
-        let err = downgrade_ops("abc", &ops, None).unwrap_err();
+        let err = downgrade_ops("abc", &ops, None, None).unwrap_err();
         assert_eq!(err.sqlstate(), "0A000");
         assert!(err.message.contains("revision abc, upgrade op 1 (execute)"));
-        assert!(downgrade_ops("abc", &ops, Some(vec![])).unwrap().is_empty());
+        assert!(downgrade_ops("abc", &ops, Some(vec![]), None)
+            .unwrap()
+            .ops
+            .is_empty());
     }
 
     #[test]
@@ -1370,7 +1488,7 @@ mod tests {
             {"op":"execute","sql":"SELECT 1","down":"SELECT 2"}
         ]))
         .unwrap();
-        let down = downgrade_ops("r", &ops, None).unwrap();
+        let down = downgrade_ops("r", &ops, None, None).unwrap().ops;
         let kinds: Vec<&str> = down.iter().map(Op::kind).collect();
         assert_eq!(
             kinds,
@@ -1399,21 +1517,64 @@ mod tests {
             }
         }
         for no_inverse in [
-            json!({"op":"drop_table","name":"t"}),
-            json!({"op":"drop_index","name":"i"}),
-            json!({"op":"drop_constraint","table":"t","name":"c"}),
-            json!({"op":"alter_column","table":"t","column":"c","nullable":false}),
+            json!({"op":"drop_index","name":"i","concurrently":true}),
             json!({"op":"bulk_insert","table":"t","rows":[]}),
-            json!({"op":"drop_enum_value","name":"e","value":"v"}),
-            json!({"op":"set_enum_values","name":"e","values":["a"]}),
             json!({"op":"execute","sql":"SELECT 1"}),
         ] {
             let ops = parse(json!([no_inverse])).unwrap();
             assert_eq!(
-                downgrade_ops("r", &ops, None).unwrap_err().sqlstate(),
+                downgrade_ops("r", &ops, None, None).unwrap_err().sqlstate(),
                 "0A000"
             );
         }
+    }
+
+    #[test]
+    fn recorded_inverses_fill_their_slots() {
+        let ops = parse(json!([
+            {"op":"drop_table","name":"t"},
+            {"op":"create_index","name":"i","table":"u","columns":["a"]},
+            {"op":"drop_index","name":"j"},
+            {"op":"drop_constraint","table":"t","name":"c"},
+            {"op":"alter_column","table":"t","column":"c","nullable":false},
+            {"op":"drop_column","table":"t","column":"c"},
+            {"op":"drop_enum","name":"e"},
+            {"op":"drop_enum_value","name":"e","value":"v"},
+            {"op":"set_enum_values","name":"e","values":["a"]}
+        ]))
+        .unwrap();
+        assert!(ops.iter().filter(|op| op.recorded_inverse()).count() == 8);
+        // before the upgrade ran: empty slots where the recorded ops go
+        let pending = downgrade_ops("r", &ops, None, None).unwrap();
+        assert_eq!(pending.ops.len(), 1);
+        assert_eq!(pending.slots.len(), 8);
+        assert_eq!(pending.unrecorded().count(), 8);
+        assert_eq!((pending.slots[7].at, pending.slots[7].upgrade_op), (1, 0));
+        // once recorded: in reverse order of the upgrade, each at its slot
+        let text = json!([
+            [{"op":"execute","sql":"CREATE TABLE t ()"}],
+            null,
+            [{"op":"execute","sql":"CREATE INDEX j ON t (a)"}],
+            [], [], [], [], [], []
+        ])
+        .to_string();
+        let recorded = parse_recorded("r", &ops, &text).unwrap();
+        let down = downgrade_ops("r", &ops, None, Some(&recorded)).unwrap();
+        let kinds: Vec<&str> = down.ops.iter().map(Op::kind).collect();
+        assert_eq!(kinds, ["execute", "drop_index", "execute"]);
+        assert_eq!(down.unrecorded().count(), 0);
+        assert_eq!((down.slots[6].at, down.slots[6].len), (0, 1));
+        assert_eq!((down.slots[7].at, down.slots[7].upgrade_op), (2, 0));
+        // an explicit downgrade needs nothing recorded
+        assert!(downgrade_ops("r", &ops, Some(vec![]), None)
+            .unwrap()
+            .slots
+            .is_empty());
+        // what was recorded must fit the upgrade, and parse as ops
+        assert!(parse_recorded("r", &ops, "[]").is_err());
+        assert!(parse_recorded("r", &ops, "{}").is_err());
+        let bad = json!([[{"op":"nope"}], null, null, null, null, null, null, null, null]);
+        assert!(parse_recorded("r", &ops, &bad.to_string()).is_err());
     }
 
     #[test]
@@ -1432,13 +1593,16 @@ mod tests {
         let plain = parse(json!([{"op":"add_constraint","table":"t","name":"c","kind":"check","expression":"a > 0","not_valid":false}])).unwrap();
         assert!(to_json(&plain)[0].get("not_valid").is_none());
         // the derived downgrade: validating needs no undo, the adds are dropped
-        let down = downgrade_ops("r", &ops, None).unwrap();
+        let down = downgrade_ops("r", &ops, None, None).unwrap().ops;
         let kinds: Vec<&str> = down.iter().map(Op::kind).collect();
         assert_eq!(kinds, ["drop_constraint", "drop_constraint"]);
         assert_eq!(ops[2].inverse(), None);
         assert_eq!(ops[2].inverse_ops(), Some(vec![]));
         // validate alone: an empty downgrade, not a refusal
-        assert_eq!(downgrade_ops("r", &ops[2..], None).unwrap(), vec![]);
+        assert_eq!(
+            downgrade_ops("r", &ops[2..], None, None).unwrap().ops,
+            vec![]
+        );
         // its fields are drop_constraint's, and no others
         let err =
             parse(json!([{"op":"validate_constraint","table":"t","name":"c","not_valid":true}]))

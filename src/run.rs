@@ -6,11 +6,13 @@
 //! hint. Nothing is committed here: a failure anywhere aborts the caller's
 //! transaction, and with it every change of the call.
 
+use crate::capture;
 use crate::catalog;
 use crate::enums::{self, EnumPlan, Position};
 use crate::error::{code, MigrateError, Result};
 use crate::graph::Graph;
-use crate::ops::{op_label, revision_ops, Op};
+use crate::inverse;
+use crate::ops::{op_label, revision_ops, Downgrade, Op};
 use crate::plan::{self, Direction, Mode, Plan};
 use crate::quote::{ident, literal, qualified};
 use crate::render::{self, render, Line, ScriptStep};
@@ -19,6 +21,7 @@ use crate::store::{self, LogEntry};
 use crate::target::Target;
 use crate::waits;
 use pgrx::prelude::*;
+use serde_json::Value;
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -26,20 +29,72 @@ use std::time::{SystemTime, UNIX_EPOCH};
 struct Step {
     index: usize,
     ops: Vec<Op>,
+    /// What to say before op n runs (n may be `ops.len()`: after the last):
+    /// what a recorded downgrade does not give back, or that nothing was
+    /// recorded (yet).
+    notes: Vec<(usize, String)>,
+    /// Whether the upgrade records what it changes, for its downgrade.
+    records: bool,
+    /// Upgrade ops (index, kind) whose inverse should have been recorded
+    /// and was not.
+    unrecorded: Vec<(usize, &'static str)>,
 }
 
-/// The ops revision `id` runs in `direction`, from its stored JSON.
-pub fn step_ops(
+/// The step revision `id` runs in `direction`, from its stored JSON and
+/// what its upgrade recorded (`recorded`; `applied`: whether the revision
+/// is applied, for what a missing record means).
+fn step_of(
+    index: usize,
     id: &str,
     direction: Direction,
-    upgrade: &str,
-    downgrade: Option<&str>,
-) -> Result<Vec<Op>> {
-    let (up, down) = revision_ops(id, upgrade, downgrade)?;
+    stored: &store::StoredOps,
+    applied: bool,
+) -> Result<Step> {
+    let (up, down) = revision_ops(
+        id,
+        &stored.upgrade,
+        stored.downgrade.as_deref(),
+        stored.recorded.as_deref(),
+    )?;
     Ok(match direction {
-        Direction::Up => up,
-        Direction::Down => down,
+        Direction::Up => Step {
+            index,
+            records: stored.downgrade.is_none() && up.iter().any(Op::recorded_inverse),
+            ops: up,
+            notes: vec![],
+            unrecorded: vec![],
+        },
+        Direction::Down => Step {
+            index,
+            notes: down_notes(&up, &down, applied),
+            records: false,
+            unrecorded: down
+                .unrecorded()
+                .filter_map(|s| Some((s.upgrade_op, up.get(s.upgrade_op)?.kind())))
+                .collect(),
+            ops: down.ops,
+        },
     })
+}
+
+/// The notes of a derived downgrade: before each recorded inverse, what it
+/// does not give back; in place of a missing one, why it is missing.
+fn down_notes(up: &[Op], down: &Downgrade, applied: bool) -> Vec<(usize, String)> {
+    down.slots
+        .iter()
+        .filter_map(|slot| {
+            let op = up.get(slot.upgrade_op)?;
+            let note = if slot.recorded {
+                inverse::data_note(op)?
+            } else {
+                inverse::pending_note(applied)
+            };
+            Some((
+                slot.at,
+                format!("upgrade op {} ({}): {note}", slot.upgrade_op + 1, op.kind()),
+            ))
+        })
+        .collect()
 }
 
 /// Load the planned revisions' ops, all of them before anything runs, and
@@ -65,11 +120,8 @@ fn load_steps(graph: &mut Graph, plan: &Plan) -> Result<Vec<Step>> {
                     format!("revision {id} vanished during the run"),
                 )
             })?;
-            graph.nodes[i].message = o.message;
-            Ok(Step {
-                index: i,
-                ops: step_ops(&id, plan.direction, &o.upgrade, o.downgrade.as_deref())?,
-            })
+            graph.nodes[i].message = o.message.clone();
+            step_of(i, &id, plan.direction, &o, o.applied)
         })
         .collect()
 }
@@ -113,12 +165,40 @@ pub fn prepare(mode: Mode, target: &Target) -> Result<Planned> {
         return Ok(Planned::Done(joined(&graph, &current)));
     }
     let steps = load_steps(&mut graph, &plan)?;
+    refuse_unrecorded(&graph, &steps)?;
     Ok(Planned::Steps(Box::new(Prepared {
         graph,
         applied,
         direction: plan.direction,
         steps,
     })))
+}
+
+/// Refuse a downgrade through a revision whose derived downgrade needs what
+/// its upgrade recorded, when nothing was recorded: it was stamped, or
+/// applied by an offline script, so the engine never saw what its ops
+/// changed.
+fn refuse_unrecorded(graph: &Graph, steps: &[Step]) -> Result<()> {
+    let Some((step, (n, kind))) = steps
+        .iter()
+        .find_map(|s| s.unrecorded.first().map(|u| (s, u)))
+    else {
+        return Ok(());
+    };
+    let id = graph.id(step.index);
+    let parents = &graph.nodes[step.index].parents;
+    Err(MigrateError::new(
+        code::NOT_READY,
+        format!(
+            "revision {id} cannot be downgraded: undoing upgrade op {} ({kind}) needs what the upgrade recorded when it ran, and nothing was recorded (revision {id} was stamped, or applied by an offline script)",
+            n + 1
+        ),
+    )
+    .with_detail("migrate.upgrade records what such an op changes or removes, read from the catalog as it runs the op; a stamp or a script from migrate.sql() does not.")
+    .with_hint(format!(
+        "Undo the revision's changes by hand, then move the version below it with SELECT migrate.stamp('{}').",
+        if parents.is_empty() { "base".to_string() } else { parents.join("', '") }
+    )))
 }
 
 impl Prepared {
@@ -138,8 +218,8 @@ impl Prepared {
         let id = graph.id(step.index);
         notice!("{}", step_line(graph, step.index, direction));
         let started = now();
-        let statements = if self.is_concurrent(si) {
-            self.top_level_statements(si)?
+        let (statements, recorded) = if self.is_concurrent(si) {
+            (self.top_level_statements(si)?, None)
         } else {
             self.transaction_statements(si)?
         };
@@ -149,37 +229,48 @@ impl Prepared {
             started,
             finished: now(),
             statements,
+            recorded,
         };
         self.applied[step.index] = direction == Direction::Up;
         Ok(entry)
     }
 
     /// Run the ops of step `si` in the caller's transaction; the statements
-    /// that ran.
-    fn transaction_statements(&self, si: usize) -> Result<Vec<String>> {
+    /// that ran, and, for an upgrade that records its downgrade, what each
+    /// op changed as it was just before it ran (one entry per op).
+    fn transaction_statements(&self, si: usize) -> Result<(Vec<String>, Option<Value>)> {
         let step = &self.steps[si];
         let id = self.graph.id(step.index);
         let mut statements = Vec::new();
+        let mut recorded: Vec<Value> = Vec::new();
         for (n, op) in step.ops.iter().enumerate() {
             let label = op_label(id, self.direction.word(), n, Some(op));
+            say_notes(id, step, n);
             let later = Later {
                 steps: &self.steps,
                 step: si,
                 op: n,
             };
-            let ran = shell::migrating(|| {
+            let (ran, undo) = shell::migrating(|| {
                 waits::bounded(&label, || {
                     guarded(&label, || {
+                        // read before the op changes it, in the same try
+                        let undo = match step.records {
+                            true => record(op)?,
+                            false => Value::Null,
+                        };
                         let mut ran = Vec::new();
                         run_op(op, &later, &mut ran)?;
-                        Ok(ran)
+                        Ok((ran, undo))
                     })
                 })
             })
             .map_err(|e| no_cascade_hint(op, e))?;
             statements.extend(ran);
+            recorded.push(undo);
         }
-        Ok(statements)
+        say_notes(id, step, step.ops.len());
+        Ok((statements, step.records.then_some(Value::Array(recorded))))
     }
 
     /// Walk every step as a run would, handing each op's lines to
@@ -195,6 +286,9 @@ impl Prepared {
             let direction = self.direction;
             for (n, op) in step.ops.iter().enumerate() {
                 let label = op_label(id, direction.word(), n, Some(op));
+                for (_, note) in step.notes.iter().filter(|(at, _)| *at == n) {
+                    each(id, n, op.kind(), Line::Note(note.clone()))?;
+                }
                 let later = Later {
                     steps: &self.steps,
                     step: si,
@@ -213,6 +307,10 @@ impl Prepared {
                 };
                 shell::migrating(|| {
                     guarded(&label, || {
+                        // what the run records is read here too: a refusal shows
+                        if step.records {
+                            record(op)?;
+                        }
                         each_line(op, &later, &mut |line| each(id, n, op.kind(), line))
                     })
                 })?;
@@ -430,8 +528,14 @@ fn refuse_drift(graph: &Graph, versions: &[String]) -> Result<()> {
 /// The statements of step `si` as a run from the live catalog would plan
 /// them; an enum op whose type is not there yet keeps its placeholder.
 fn offline_statements(steps: &[Step], si: usize) -> Vec<Line> {
-    steps[si]
-        .ops
+    let step = &steps[si];
+    let notes = |n: usize| {
+        step.notes
+            .iter()
+            .filter(move |(at, _)| *at == n)
+            .map(|(_, note)| Line::Note(note.clone()))
+    };
+    step.ops
         .iter()
         .enumerate()
         .flat_map(|(n, op)| {
@@ -440,7 +544,7 @@ fn offline_statements(steps: &[Step], si: usize) -> Vec<Line> {
                 step: si,
                 op: n,
             };
-            match planned(op, &later) {
+            let lines: Vec<Line> = match planned(op, &later) {
                 Ok(sql) => sql,
                 Err(e) => std::iter::once(Line::Note(format!(
                     "{} {}: planned at run time ({})",
@@ -455,9 +559,27 @@ fn offline_statements(steps: &[Step], si: usize) -> Vec<Line> {
                 )))
                 .chain(render(op).into_iter().map(Line::Sql))
                 .collect(),
-            }
+            };
+            notes(n).chain(lines)
         })
+        .chain(notes(step.ops.len()))
         .collect()
+}
+
+/// The lines of step `si` in an offline script: its statements, after a
+/// note when the upgrade would record its downgrade as it runs, which a
+/// script cannot do.
+fn offline_lines(steps: &[Step], si: usize) -> Vec<Line> {
+    let mut lines = offline_statements(steps, si);
+    if steps[si].records {
+        lines.insert(
+            0,
+            Line::Note(
+                "this script records no downgrade: undoing this revision later needs an explicit downgrade, or a run by migrate.upgrade or CALL migrate.run".into(),
+            ),
+        );
+    }
+    lines
 }
 
 /// The steps a run to `target` would take from the current version, planned
@@ -491,11 +613,21 @@ pub fn show(spec: &str) -> Result<serde_json::Value> {
         .ok_or_else(|| MigrateError::new(code::UNKNOWN, format!("revision {id} vanished")))?;
     let current = graph.current(&store::versions()?)?;
     let applied = graph.closure(&current);
-    let (up, down) = revision_ops(id, &stored.upgrade, stored.downgrade.as_deref())?;
-    let sql = |ops: &[Op]| -> Vec<String> {
+    let (up, down) = revision_ops(
+        id,
+        &stored.upgrade,
+        stored.downgrade.as_deref(),
+        stored.recorded.as_deref(),
+    )?;
+    let recorded_row = stored.applied_checksum.is_some();
+    let down_notes = down_notes(&up, &down, recorded_row);
+    let sql = |ops: &[Op], notes: &[(usize, String)]| -> Vec<String> {
         let steps = [Step {
             index: i,
             ops: ops.to_vec(),
+            notes: notes.to_vec(),
+            records: false,
+            unrecorded: vec![],
         }];
         offline_statements(&steps, 0)
             .iter()
@@ -516,10 +648,16 @@ pub fn show(spec: &str) -> Result<serde_json::Value> {
         "checksum": stored.checksum,
         "applied_checksum": stored.applied_checksum,
         "upgrade": marked(&up),
-        "downgrade": marked(&down),
+        "downgrade": marked(&down.ops),
         "downgrade_derived": stored.downgrade.is_none(),
-        "upgrade_sql": sql(&up),
-        "downgrade_sql": sql(&down),
+        "downgrade_recorded": match (down.slots.is_empty(), down.unrecorded().next().is_none(), recorded_row) {
+            (true, _, _) => serde_json::Value::Null,
+            (false, true, _) => "recorded".into(),
+            (false, false, false) => "at upgrade".into(),
+            (false, false, true) => "missing".into(),
+        },
+        "upgrade_sql": sql(&up, &[]),
+        "downgrade_sql": sql(&down.ops, &down_notes),
     }))
 }
 
@@ -577,7 +715,7 @@ pub fn offline(target: &Target, from: Option<&str>) -> Result<Vec<String>> {
             title: step_line(&graph, step.index, plan.direction),
             revision: graph.id(step.index),
             upgrade: plan.direction == Direction::Up,
-            statements: offline_statements(&steps, si),
+            statements: offline_lines(&steps, si),
             removed: change.removed.iter().map(|&r| graph.id(r)).collect(),
             added: change.added.iter().map(|&r| graph.id(r)).collect(),
             concurrent: step.ops.iter().any(Op::is_concurrent),
@@ -1150,6 +1288,22 @@ fn each_line(op: &Op, later: &Later, each: &mut dyn FnMut(Line) -> Result<()>) -
         each(line)?;
     }
     Ok(())
+}
+
+/// What an upgrade op changes, read just before it runs, as the ops that
+/// undo it (JSON null for an op undone without the catalog).
+fn record(op: &Op) -> Result<Value> {
+    if !op.recorded_inverse() {
+        return Ok(Value::Null);
+    }
+    Ok(crate::ops::to_json(&capture::record(op)?))
+}
+
+/// Say the notes of step `step` (of revision `id`) that stand before op `n`.
+fn say_notes(id: &str, step: &Step, n: usize) {
+    for (_, note) in step.notes.iter().filter(|(at, _)| *at == n) {
+        notice!("revision {id}, downgrade: {note}");
+    }
 }
 
 /// PostgreSQL suggests CASCADE when a drop is blocked; an op never cascades,

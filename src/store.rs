@@ -265,18 +265,26 @@ pub fn versions() -> Result<Vec<String>> {
     )
 }
 
-/// A stored revision's ops (JSON text) and message.
+/// A stored revision's ops (JSON text) and message, with the downgrade its
+/// upgrade recorded when it ran.
 pub struct StoredOps {
     pub id: String,
     pub upgrade: String,
     pub downgrade: Option<String>,
     pub message: Option<String>,
+    /// `migrate.applied.downgrade`
+    pub recorded: Option<String>,
+    /// whether `migrate.applied` has a row for it (run or stamped)
+    pub applied: bool,
 }
 
 /// The stored ops and messages of the given revisions.
 pub fn ops_of(ids: &[String]) -> Result<Vec<StoredOps>> {
     read(
-        "SELECT id, upgrade::text, downgrade::text, message FROM migrate.revisions WHERE id = ANY($1)",
+        "SELECT r.id, r.upgrade::text, r.downgrade::text, r.message, a.downgrade::text, \
+                a.revision IS NOT NULL \
+           FROM migrate.revisions r LEFT JOIN migrate.applied a ON a.revision = r.id \
+          WHERE r.id = ANY($1)",
         &[ids.to_vec().into()],
         |rows| {
             let mut out = Vec::with_capacity(rows.len());
@@ -286,6 +294,8 @@ pub fn ops_of(ids: &[String]) -> Result<Vec<StoredOps>> {
                     upgrade: row.get::<String>(2)?.unwrap_or_else(|| "null".into()),
                     downgrade: row.get(3)?,
                     message: row.get(4)?,
+                    recorded: row.get(5)?,
+                    applied: row.get(6)?.unwrap_or(false),
                 });
             }
             Ok(out)
@@ -363,6 +373,9 @@ pub struct LogEntry {
     pub started: f64,
     pub finished: f64,
     pub statements: Vec<String>,
+    /// An upgrade's recorded downgrade: one entry per upgrade op, null or
+    /// the ops that undo it (stored in `migrate.applied.downgrade`).
+    pub recorded: Option<Value>,
 }
 
 /// Record a finished run: the steps in `migrate.log`, the new heads in
@@ -387,6 +400,7 @@ pub fn record(
                 "started": e.started,
                 "finished": e.finished,
                 "statements": e.statements,
+                "recorded": e.recorded,
             })
         })
         .collect();
@@ -403,9 +417,14 @@ pub fn record(
                FROM steps ORDER BY ord), \
          unapplied AS (DELETE FROM migrate.applied WHERE revision = ANY($4)), \
          applied AS ( \
-             INSERT INTO migrate.applied (revision, checksum) \
-             SELECT r.id, r.checksum FROM migrate.revisions r WHERE r.id = ANY($3) \
-             ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()), \
+             INSERT INTO migrate.applied (revision, checksum, downgrade) \
+             SELECT r.id, r.checksum, \
+                    (SELECT s->'recorded' FROM steps \
+                      WHERE s->>'revision' = r.id AND pg_catalog.jsonb_typeof(s->'recorded') = 'array' \
+                      ORDER BY ord DESC LIMIT 1) \
+               FROM migrate.revisions r WHERE r.id = ANY($3) \
+             ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now(), \
+                    downgrade = EXCLUDED.downgrade), \
          cleared AS (DELETE FROM migrate.version WHERE version_num <> ALL($2)), \
          digest AS (UPDATE migrate.state SET heads = $2, \
                     (graph_count, graph_sum) = (SELECT pg_catalog.count(*), \
@@ -496,12 +515,14 @@ pub struct StoredRevision {
     pub downgrade: Option<String>,
     pub checksum: Option<String>,
     pub applied_checksum: Option<String>,
+    /// the downgrade its upgrade recorded (`migrate.applied.downgrade`)
+    pub recorded: Option<String>,
 }
 
 pub fn load_revision(id: &str) -> Result<Option<StoredRevision>> {
     read(
         "SELECT r.message, r.created_at::text, r.upgrade::text, r.downgrade::text, \
-                r.checksum, a.checksum \
+                r.checksum, a.checksum, a.downgrade::text \
            FROM migrate.revisions r LEFT JOIN migrate.applied a ON a.revision = r.id \
           WHERE r.id = $1",
         &[id.into()],
@@ -517,6 +538,7 @@ pub fn load_revision(id: &str) -> Result<Option<StoredRevision>> {
                 downgrade: row.get(4)?,
                 checksum: row.get(5)?,
                 applied_checksum: row.get(6)?,
+                recorded: row.get(7)?,
             }))
         },
     )

@@ -71,7 +71,8 @@ state() {
     q -c "SELECT json_agg(json_build_array(r.id, r.down_revision, r.branch_labels, r.depends_on,
                  r.message, r.upgrade, r.downgrade, r.created_at) ORDER BY r.id) FROM migrate.revisions r" \
       -c "SELECT json_agg(v ORDER BY v.version_num) FROM migrate.version v" \
-      -c "SELECT json_agg(a ORDER BY a.revision) FROM migrate.applied a" \
+      -c "SELECT json_agg(json_build_array(a.revision, a.checksum, a.applied_at) ORDER BY a.revision)
+            FROM migrate.applied a" \
       -c "SELECT json_agg(l ORDER BY l.id) FROM migrate.log l" \
       -c "SELECT json_agg(h) FROM migrate.history() h" \
       -c "SELECT json_agg(b) FROM migrate.branches() b" \
