@@ -482,11 +482,14 @@ fn type_exists(written: &str) -> Result<bool> {
         .map_err(|_| MigrateError::invalid("a type name must not contain a NUL character"))?;
     let mut oid = pg_sys::InvalidOid;
     let mut typmod: i32 = -1;
-    // SAFETY: valid C string and out-pointers. A name that does not parse
-    // as one type name raises a syntax error, reported as such below.
+    // A name that does not parse as one type name raises a syntax error,
+    // reported as such below.
     let parsed = shell::as_caller(|| {
-        PgTryBuilder::new(std::panic::AssertUnwindSafe(|| unsafe {
-            crate::compat::parse_type_string(&c, &mut oid, &mut typmod);
+        PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: a backend inside the caller's transaction, and the
+            // PgTryBuilder around this catches what the parser raises; `c`
+            // is a valid C string, `oid` and `typmod` are live locals.
+            unsafe { crate::compat::parse_type_string(&c, &mut oid, &mut typmod) };
             Ok(())
         }))
         .catch_when(PgSqlErrorCode::ERRCODE_SYNTAX_ERROR, |e| {

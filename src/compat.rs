@@ -17,7 +17,9 @@ use std::ffi::CStr;
 /// inside a transaction, and inside a guard that catches PostgreSQL errors.
 #[cfg(feature = "pg15")]
 pub unsafe fn parse_type_string(name: &CStr, oid: &mut pg_sys::Oid, typmod: &mut i32) {
-    pg_sys::parseTypeString(name.as_ptr(), oid, typmod, true);
+    // SAFETY: the caller keeps the contract above; `name` is NUL-terminated
+    // and `oid` and `typmod` are valid for writes.
+    unsafe { pg_sys::parseTypeString(name.as_ptr(), oid, typmod, true) };
 }
 
 /// Since PostgreSQL 16 the last argument of `parseTypeString` is an error
@@ -30,14 +32,23 @@ pub unsafe fn parse_type_string(name: &CStr, oid: &mut pg_sys::Oid, typmod: &mut
 /// As for PostgreSQL 15's version above.
 #[cfg(any(feature = "pg16", feature = "pg18"))]
 pub unsafe fn parse_type_string(name: &CStr, oid: &mut pg_sys::Oid, typmod: &mut i32) {
-    let type_name = pg_sys::typeStringToTypeName(name.as_ptr(), std::ptr::null_mut());
-    let found = pg_sys::LookupTypeName(std::ptr::null_mut(), type_name, typmod, true);
+    // SAFETY: the caller keeps the contract above; `name` is NUL-terminated,
+    // and without an error context a name that does not parse raises (into
+    // the caller's guard) instead of returning NULL.
+    let type_name = unsafe { pg_sys::typeStringToTypeName(name.as_ptr(), std::ptr::null_mut()) };
+    // SAFETY: `type_name` is the TypeName just parsed, in the current memory
+    // context; with `missing_ok` a missing type gives NULL, not an error.
+    let found = unsafe { pg_sys::LookupTypeName(std::ptr::null_mut(), type_name, typmod, true) };
     if found.is_null() {
         *oid = pg_sys::InvalidOid;
         return;
     }
-    pg_sys::ReleaseSysCache(found);
-    pg_sys::parseTypeString(name.as_ptr(), oid, typmod, std::ptr::null_mut());
+    // SAFETY: `found` is the syscache entry LookupTypeName pinned for us;
+    // released once, here.
+    unsafe { pg_sys::ReleaseSysCache(found) };
+    // SAFETY: as for typeStringToTypeName above; the type exists, so this
+    // raises only what PostgreSQL 15 raises.
+    unsafe { pg_sys::parseTypeString(name.as_ptr(), oid, typmod, std::ptr::null_mut()) };
 }
 
 /// `USER_TIMEOUT` of `utils/timeout.h`: the first timeout slot an extension

@@ -42,19 +42,37 @@ pub enum Source<'a> {
 
 /// The error context callback. Every report sets the position, so the
 /// last one wins and no earlier report's position lingers.
+///
+/// # Safety
+/// Only PostgreSQL calls it, through the frame `Frame::push` registered,
+/// with that frame's `arg`: NULL or a live [`Source`].
 unsafe extern "C-unwind" fn remember(arg: *mut std::ffi::c_void) {
-    let Some(source) = arg.cast::<Source>().as_ref() else {
+    // SAFETY: `arg` is the `Source` that `Frame::push` registered with us;
+    // it outlives the frame (both live in `located`), and PostgreSQL calls
+    // us only while the frame is on its stack.
+    let Some(source) = (unsafe { arg.cast::<Source>().as_ref() }) else {
         return;
     };
     // CopyErrorData may not run in ErrorContext, where errfinish calls us
-    let context = pg_sys::CurrentMemoryContext;
-    pg_sys::CurrentMemoryContext = pg_sys::TopMemoryContext;
-    let data = pg_sys::CopyErrorData();
-    pg_sys::CurrentMemoryContext = context;
-    let position = match (source, data.as_ref()) {
+    // SAFETY: a plain read of the backend's current memory context.
+    let context = unsafe { pg_sys::CurrentMemoryContext };
+    // SAFETY: TopMemoryContext lives as long as the backend; the caller's
+    // context is put back right after the copy.
+    unsafe { pg_sys::CurrentMemoryContext = pg_sys::TopMemoryContext };
+    // SAFETY: errfinish calls us while it reports an error, so there is an
+    // error to copy; the copy is allocated in TopMemoryContext.
+    let data = unsafe { pg_sys::CopyErrorData() };
+    // SAFETY: puts back the context read above, still the caller's.
+    unsafe { pg_sys::CurrentMemoryContext = context };
+    // SAFETY: `data` is CopyErrorData's copy (or NULL), read only before
+    // FreeErrorData below.
+    let copy = unsafe { data.as_ref() };
+    let position = match (source, copy) {
         (Source::Parsed, Some(d)) => d.cursorpos,
         (Source::Ran(text), Some(d)) if d.internalpos > 0 && !d.internalquery.is_null() => {
-            let query = std::ffi::CStr::from_ptr(d.internalquery);
+            // SAFETY: a non-NULL internalquery is a NUL-terminated string
+            // of the copy.
+            let query = unsafe { std::ffi::CStr::from_ptr(d.internalquery) };
             if query.to_bytes() == text.as_bytes() {
                 d.internalpos
             } else {
@@ -63,18 +81,21 @@ unsafe extern "C-unwind" fn remember(arg: *mut std::ffi::c_void) {
         }
         _ => 0,
     };
-    if let Some(d) = data.as_ref() {
+    if let Some(d) = copy {
         let message = if d.message.is_null() {
             String::new()
         } else {
-            std::ffi::CStr::from_ptr(d.message)
+            // SAFETY: a non-NULL message is a NUL-terminated string of the
+            // copy.
+            unsafe { std::ffi::CStr::from_ptr(d.message) }
                 .to_string_lossy()
                 .into_owned()
         };
         LAST.with(|l| *l.borrow_mut() = Some((d.sqlerrcode, message)));
     }
     if !data.is_null() {
-        pg_sys::FreeErrorData(data);
+        // SAFETY: frees CopyErrorData's copy, once; `copy` is not read after.
+        unsafe { pg_sys::FreeErrorData(data) };
     }
     POSITION.with(|c| c.set(usize::try_from(position).unwrap_or(0)));
 }
@@ -87,18 +108,19 @@ struct Frame {
 
 impl Frame {
     fn push(source: &Source) -> Frame {
+        // SAFETY: a plain read of the head of PostgreSQL's error context
+        // stack.
+        let previous = unsafe { pg_sys::error_context_stack };
+        let mut frame = Box::new(pg_sys::ErrorContextCallback {
+            previous,
+            callback: Some(remember),
+            arg: (source as *const Source).cast_mut().cast(),
+        });
         // SAFETY: the frame is boxed, so its address is stable until Drop
         // takes it off the stack again; `source` outlives the frame (both
         // live in `located`).
-        unsafe {
-            let mut frame = Box::new(pg_sys::ErrorContextCallback {
-                previous: pg_sys::error_context_stack,
-                callback: Some(remember),
-                arg: (source as *const Source).cast_mut().cast(),
-            });
-            pg_sys::error_context_stack = &mut *frame;
-            Frame { frame }
-        }
+        unsafe { pg_sys::error_context_stack = &mut *frame };
+        Frame { frame }
     }
 }
 

@@ -14,6 +14,10 @@
 //! an error happened) and [`api`] (the SQL functions). [`compat`] holds
 //! what differs between PostgreSQL 15, 16 and 18.
 
+// Every unsafe operation sits in its own block with a SAFETY reason.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 mod api;
 mod author;
 mod autogen;

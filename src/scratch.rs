@@ -35,16 +35,18 @@ pub fn statements(sql: &str) -> Result<Vec<Statement>> {
         .map_err(|_| MigrateError::invalid("desired schema contains a NUL byte"))?;
     let mut out = Vec::new();
     let (parsed, position) = crate::errpos::located(crate::errpos::Source::Parsed, || {
-        // SAFETY: raw_parser reads a NUL-terminated string and returns a
-        // List of RawStmt allocated in the current memory context; the
-        // pointers below come from that tree and are checked for NULL.
-        unsafe {
-            let list = pg_sys::raw_parser(text.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT);
-            let raws = PgList::<pg_sys::RawStmt>::from_pg(list);
-            for (i, raw) in raws.iter_ptr().enumerate() {
-                if let Some(raw) = raw.as_ref() {
-                    out.push(statement(sql, i + 1, raw));
-                }
+        // SAFETY: raw_parser only reads the NUL-terminated `text`; a syntax
+        // error raises, and `located` catches it.
+        let list =
+            unsafe { pg_sys::raw_parser(text.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT) };
+        // SAFETY: the List of RawStmt raw_parser just built in the current
+        // memory context, which lives until this function returns; the
+        // walk below ends before then, and no Node escapes it.
+        let tree = unsafe { Node::new(list.cast()) };
+        for (i, raw) in tree.items().into_iter().enumerate() {
+            if let Some(at) = raw.read(|r: &pg_sys::RawStmt| (r.stmt_location, r.stmt_len)) {
+                let stmt = raw.child(|r: &pg_sys::RawStmt| &r.stmt);
+                out.push(statement(sql, i + 1, at, stmt));
             }
         }
         Ok(())
@@ -56,15 +58,12 @@ pub fn statements(sql: &str) -> Result<Vec<Statement>> {
     Ok(out)
 }
 
-/// One RawStmt as plain data.
-///
-/// # Safety
-/// `raw` must come from `raw_parser` over `sql`.
-unsafe fn statement(sql: &str, number: usize, raw: &pg_sys::RawStmt) -> Statement {
-    let from = usize::try_from(raw.stmt_location)
-        .unwrap_or(0)
-        .min(sql.len());
-    let to = match usize::try_from(raw.stmt_len) {
+/// One RawStmt as plain data: `at` is its location and length in `sql`,
+/// `node` its statement.
+fn statement(sql: &str, number: usize, at: (i32, i32), node: Node) -> Statement {
+    let (location, len) = at;
+    let from = usize::try_from(location).unwrap_or(0).min(sql.len());
+    let to = match usize::try_from(len) {
         Ok(0) | Err(_) => sql.len(),
         Ok(n) => (from + n).min(sql.len()),
     };
@@ -72,8 +71,7 @@ unsafe fn statement(sql: &str, number: usize, raw: &pg_sys::RawStmt) -> Statemen
     let start = ddl::start_of(whole);
     let text = whole.get(start..).unwrap_or("").trim_end().to_string();
     let line = sql.get(..from + start).unwrap_or("").matches('\n').count() + 1;
-    let node = raw.stmt;
-    if node.is_null() {
+    let Some(mut command) = node.command() else {
         return Statement {
             number,
             line,
@@ -83,95 +81,98 @@ unsafe fn statement(sql: &str, number: usize, raw: &pg_sys::RawStmt) -> Statemen
             temporary: false,
             concurrent: false,
         };
-    }
-    let mut command = CStr::from_ptr(pg_sys::GetCommandTagName(pg_sys::CreateCommandTag(node)))
-        .to_string_lossy()
-        .into_owned();
+    };
     let mut names = Vec::new();
     let mut temporary = false;
     let mut concurrent = false;
-    let mut range = |rv: *mut pg_sys::RangeVar| {
-        if let Some(rv) = rv.as_ref() {
-            temporary |= rv.relpersistence == pg_sys::RELPERSISTENCE_TEMP as std::ffi::c_char;
+    let mut range = |rv: Node| {
+        if let Some(persistence) = rv.read(|r: &pg_sys::RangeVar| r.relpersistence) {
+            temporary |= persistence == pg_sys::RELPERSISTENCE_TEMP as std::ffi::c_char;
             names.push(range_name(rv));
         }
     };
     use pg_sys::NodeTag as T;
-    match (*node).type_ {
-        T::T_CreateStmt => range((*node.cast::<pg_sys::CreateStmt>()).relation),
-        T::T_AlterTableStmt => range((*node.cast::<pg_sys::AlterTableStmt>()).relation),
-        T::T_IndexStmt => {
-            let s = &*node.cast::<pg_sys::IndexStmt>();
-            concurrent = s.concurrent;
-            range(s.relation)
+    match node.tag() {
+        Some(T::T_CreateStmt) => range(node.child(|s: &pg_sys::CreateStmt| &s.relation)),
+        Some(T::T_AlterTableStmt) => range(node.child(|s: &pg_sys::AlterTableStmt| &s.relation)),
+        Some(T::T_IndexStmt) => {
+            concurrent = node
+                .read(|s: &pg_sys::IndexStmt| s.concurrent)
+                .unwrap_or(false);
+            range(node.child(|s: &pg_sys::IndexStmt| &s.relation))
         }
-        T::T_CompositeTypeStmt => range((*node.cast::<pg_sys::CompositeTypeStmt>()).typevar),
-        T::T_ViewStmt => range((*node.cast::<pg_sys::ViewStmt>()).view),
-        T::T_CreateSeqStmt => range((*node.cast::<pg_sys::CreateSeqStmt>()).sequence),
-        T::T_AlterSeqStmt => range((*node.cast::<pg_sys::AlterSeqStmt>()).sequence),
-        T::T_CreateTrigStmt => range((*node.cast::<pg_sys::CreateTrigStmt>()).relation),
-        T::T_RuleStmt => range((*node.cast::<pg_sys::RuleStmt>()).relation),
-        T::T_CreateEnumStmt => {
-            names.push(name_list((*node.cast::<pg_sys::CreateEnumStmt>()).typeName))
+        Some(T::T_CompositeTypeStmt) => {
+            range(node.child(|s: &pg_sys::CompositeTypeStmt| &s.typevar))
         }
-        T::T_CreateRangeStmt => names.push(name_list(
-            (*node.cast::<pg_sys::CreateRangeStmt>()).typeName,
+        Some(T::T_ViewStmt) => range(node.child(|s: &pg_sys::ViewStmt| &s.view)),
+        Some(T::T_CreateSeqStmt) => range(node.child(|s: &pg_sys::CreateSeqStmt| &s.sequence)),
+        Some(T::T_AlterSeqStmt) => range(node.child(|s: &pg_sys::AlterSeqStmt| &s.sequence)),
+        Some(T::T_CreateTrigStmt) => range(node.child(|s: &pg_sys::CreateTrigStmt| &s.relation)),
+        Some(T::T_RuleStmt) => range(node.child(|s: &pg_sys::RuleStmt| &s.relation)),
+        Some(T::T_CreateEnumStmt) => names.push(name_list(
+            node.child(|s: &pg_sys::CreateEnumStmt| &s.typeName),
         )),
-        T::T_AlterEnumStmt => {
-            names.push(name_list((*node.cast::<pg_sys::AlterEnumStmt>()).typeName))
-        }
-        T::T_CreateDomainStmt => names.push(name_list(
-            (*node.cast::<pg_sys::CreateDomainStmt>()).domainname,
+        Some(T::T_CreateRangeStmt) => names.push(name_list(
+            node.child(|s: &pg_sys::CreateRangeStmt| &s.typeName),
         )),
-        T::T_AlterDomainStmt => names.push(name_list(
-            (*node.cast::<pg_sys::AlterDomainStmt>()).typeName,
+        Some(T::T_AlterEnumStmt) => names.push(name_list(
+            node.child(|s: &pg_sys::AlterEnumStmt| &s.typeName),
         )),
-        T::T_CreateFunctionStmt => names.push(name_list(
-            (*node.cast::<pg_sys::CreateFunctionStmt>()).funcname,
+        Some(T::T_CreateDomainStmt) => names.push(name_list(
+            node.child(|s: &pg_sys::CreateDomainStmt| &s.domainname),
         )),
-        T::T_RenameStmt => {
-            let s = &*node.cast::<pg_sys::RenameStmt>();
-            if !s.relation.is_null() {
-                range(s.relation)
-            } else if !s.object.is_null() && (*s.object).type_ == T::T_List {
-                names.push(name_list(s.object.cast()));
+        Some(T::T_AlterDomainStmt) => names.push(name_list(
+            node.child(|s: &pg_sys::AlterDomainStmt| &s.typeName),
+        )),
+        Some(T::T_CreateFunctionStmt) => names.push(name_list(
+            node.child(|s: &pg_sys::CreateFunctionStmt| &s.funcname),
+        )),
+        Some(T::T_RenameStmt) => {
+            let relation = node.child(|s: &pg_sys::RenameStmt| &s.relation);
+            let object = node.child(|s: &pg_sys::RenameStmt| &s.object);
+            if !relation.is_null() {
+                range(relation)
+            } else if object.tag() == Some(T::T_List) {
+                names.push(name_list(object));
             }
         }
         // moving an object to another schema describes no schema
-        T::T_AlterObjectSchemaStmt => command.push_str(" SET SCHEMA"),
-        T::T_DefineStmt => names.push(name_list((*node.cast::<pg_sys::DefineStmt>()).defnames)),
+        Some(T::T_AlterObjectSchemaStmt) => command.push_str(" SET SCHEMA"),
+        Some(T::T_DefineStmt) => {
+            names.push(name_list(node.child(|s: &pg_sys::DefineStmt| &s.defnames)))
+        }
         // ALTER TABLE ALL IN TABLESPACE reaches every table of the role
-        T::T_AlterTableMoveAllStmt => command.push_str(" ALL IN TABLESPACE"),
-        T::T_CommentStmt => {
-            let s = &*node.cast::<pg_sys::CommentStmt>();
-            let object = s.object;
-            if !object.is_null() {
-                match (*object).type_ {
-                    T::T_List => {
-                        let mut n = name_list(object.cast());
-                        // COMMENT ON COLUMN t.c, ON CONSTRAINT c ON t...:
-                        // the table's name is all but the last
-                        use pg_sys::ObjectType as O;
-                        if matches!(
+        Some(T::T_AlterTableMoveAllStmt) => command.push_str(" ALL IN TABLESPACE"),
+        Some(T::T_CommentStmt) => {
+            let object = node.child(|s: &pg_sys::CommentStmt| &s.object);
+            match object.tag() {
+                Some(T::T_List) => {
+                    let mut n = name_list(object);
+                    // COMMENT ON COLUMN t.c, ON CONSTRAINT c ON t...:
+                    // the table's name is all but the last
+                    use pg_sys::ObjectType as O;
+                    let of_table = node.read(|s: &pg_sys::CommentStmt| {
+                        matches!(
                             s.objtype,
                             O::OBJECT_COLUMN
                                 | O::OBJECT_TABCONSTRAINT
                                 | O::OBJECT_TRIGGER
                                 | O::OBJECT_RULE
                                 | O::OBJECT_POLICY
-                        ) {
-                            n.pop();
-                        }
-                        names.push(n);
+                        )
+                    });
+                    if of_table == Some(true) {
+                        n.pop();
                     }
-                    T::T_TypeName => {
-                        names.push(name_list((*object.cast::<pg_sys::TypeName>()).names))
-                    }
-                    T::T_ObjectWithArgs => names.push(name_list(
-                        (*object.cast::<pg_sys::ObjectWithArgs>()).objname,
-                    )),
-                    _ => {}
+                    names.push(n);
                 }
+                Some(T::T_TypeName) => {
+                    names.push(name_list(object.child(|t: &pg_sys::TypeName| &t.names)))
+                }
+                Some(T::T_ObjectWithArgs) => names.push(name_list(
+                    object.child(|o: &pg_sys::ObjectWithArgs| &o.objname),
+                )),
+                _ => {}
             }
         }
         _ => {}
@@ -187,24 +188,158 @@ unsafe fn statement(sql: &str, number: usize, raw: &pg_sys::RawStmt) -> Statemen
     }
 }
 
-unsafe fn cstr(p: *const std::ffi::c_char) -> Option<String> {
-    (!p.is_null()).then(|| CStr::from_ptr(p).to_string_lossy().into_owned())
-}
-
-unsafe fn range_name(rv: &pg_sys::RangeVar) -> Vec<String> {
-    [rv.catalogname, rv.schemaname, rv.relname]
-        .into_iter()
-        .filter_map(|p| cstr(p))
-        .collect()
+/// The schema-qualified name of a RangeVar, as written.
+fn range_name(rv: Node) -> Vec<String> {
+    [
+        rv.text(|r: &pg_sys::RangeVar| &r.catalogname),
+        rv.text(|r: &pg_sys::RangeVar| &r.schemaname),
+        rv.text(|r: &pg_sys::RangeVar| &r.relname),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// A qualified name written as a List of String nodes.
-unsafe fn name_list(list: *mut pg_sys::List) -> Vec<String> {
-    PgList::<pg_sys::Node>::from_pg(list)
-        .iter_ptr()
-        .filter(|n| !n.is_null() && (**n).type_ == pg_sys::NodeTag::T_String)
-        .filter_map(|n| cstr((*n.cast::<pg_sys::String>()).sval))
+fn name_list(list: Node) -> Vec<String> {
+    list.items()
+        .into_iter()
+        .filter_map(|n| n.text(|s: &pg_sys::String| &s.sval))
         .collect()
+}
+
+/// A node of the parse tree that raw_parser built for one call of
+/// [`statements`], or NULL. The tree lives in the current memory context
+/// until that call returns, and every pointer field of a node is NULL or
+/// leads to another node of the same tree; so once [`Node::new`] has been
+/// given the tree's root, reading through a `Node` or any `Node` reached
+/// from it is sound, and the walk above is safe Rust.
+#[derive(Clone, Copy)]
+struct Node(*mut pg_sys::Node);
+
+/// The parse-tree structs the walk reads, with the tag a node of each
+/// carries.
+trait Tagged {
+    const TAG: pg_sys::NodeTag;
+}
+
+macro_rules! tagged {
+    ($($s:ident $tag:ident),* $(,)?) => {
+        $(impl Tagged for pg_sys::$s {
+            const TAG: pg_sys::NodeTag = pg_sys::NodeTag::$tag;
+        })*
+    };
+}
+
+tagged!(
+    RawStmt T_RawStmt,
+    RangeVar T_RangeVar,
+    String T_String,
+    TypeName T_TypeName,
+    ObjectWithArgs T_ObjectWithArgs,
+    CreateStmt T_CreateStmt,
+    AlterTableStmt T_AlterTableStmt,
+    IndexStmt T_IndexStmt,
+    CompositeTypeStmt T_CompositeTypeStmt,
+    ViewStmt T_ViewStmt,
+    CreateSeqStmt T_CreateSeqStmt,
+    AlterSeqStmt T_AlterSeqStmt,
+    CreateTrigStmt T_CreateTrigStmt,
+    RuleStmt T_RuleStmt,
+    CreateEnumStmt T_CreateEnumStmt,
+    CreateRangeStmt T_CreateRangeStmt,
+    AlterEnumStmt T_AlterEnumStmt,
+    CreateDomainStmt T_CreateDomainStmt,
+    AlterDomainStmt T_AlterDomainStmt,
+    CreateFunctionStmt T_CreateFunctionStmt,
+    RenameStmt T_RenameStmt,
+    DefineStmt T_DefineStmt,
+    CommentStmt T_CommentStmt,
+);
+
+/// What a pointer field of a parse-tree node may lead to: a node (every
+/// one starts with its tag).
+trait IsNode {}
+impl IsNode for pg_sys::Node {}
+impl IsNode for pg_sys::List {}
+impl IsNode for pg_sys::RangeVar {}
+
+impl Node {
+    /// # Safety
+    /// `root` is NULL or the root of a parse tree that stays allocated as
+    /// long as this `Node`, and every `Node` reached from it, is read.
+    unsafe fn new(root: *mut pg_sys::Node) -> Node {
+        Node(root)
+    }
+
+    fn is_null(self) -> bool {
+        self.0.is_null()
+    }
+
+    /// The node's tag; none for NULL.
+    fn tag(self) -> Option<pg_sys::NodeTag> {
+        // SAFETY: NULL or a live node of the tree (see the type); every
+        // node starts with its tag.
+        unsafe { self.0.as_ref() }.map(|n| n.type_)
+    }
+
+    /// What `f` reads of the node, when it is an `S` (its tag says so).
+    fn read<S: Tagged, R>(self, f: impl FnOnce(&S) -> R) -> Option<R> {
+        if self.tag() != Some(S::TAG) {
+            return None;
+        }
+        // SAFETY: a live node of the tree whose tag says it is an `S`; the
+        // reference does not outlive `f`.
+        Some(f(unsafe { &*self.0.cast::<S>() }))
+    }
+
+    /// The node that a pointer field of this `S` leads to (NULL when this
+    /// is not an `S`).
+    fn child<S: Tagged, C: IsNode>(self, field: impl for<'a> FnOnce(&'a S) -> &'a *mut C) -> Node {
+        Node(
+            self.read(|s| *field(s))
+                .unwrap_or(std::ptr::null_mut())
+                .cast(),
+        )
+    }
+
+    /// A string field of this `S`.
+    fn text<S: Tagged>(
+        self,
+        field: impl for<'a> FnOnce(&'a S) -> &'a *mut std::ffi::c_char,
+    ) -> Option<String> {
+        let p = self.read(|s| *field(s))?;
+        // SAFETY: a string field of a live node is NULL or a NUL-terminated
+        // string of the same tree.
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    }
+
+    /// The members of a List node; none for NULL (PostgreSQL's empty list).
+    fn items(self) -> Vec<Node> {
+        if self.tag() != Some(pg_sys::NodeTag::T_List) {
+            return Vec::new();
+        }
+        // SAFETY: a live List of the tree, whose members are nodes of the
+        // same tree; PgList::from_pg leaves it to its owner to free.
+        let list = unsafe { PgList::<pg_sys::Node>::from_pg(self.0.cast()) };
+        list.iter_ptr().map(Node).collect()
+    }
+
+    /// The statement's command tag (`CREATE TABLE`); none for NULL.
+    fn command(self) -> Option<String> {
+        self.tag()?;
+        // SAFETY: CreateCommandTag only reads the statement, a live node
+        // of the tree, not NULL.
+        let tag = unsafe { pg_sys::CreateCommandTag(self.0) };
+        // SAFETY: GetCommandTagName returns a name from a static table.
+        let name = unsafe { pg_sys::GetCommandTagName(tag) };
+        // SAFETY: that name is NUL-terminated and never freed.
+        Some(
+            unsafe { CStr::from_ptr(name) }
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
 }
 
 /// Inside the subtransaction: move the live schema aside, give its name to

@@ -212,6 +212,10 @@ fn in_subtransaction<T>(keep: bool, f: impl FnOnce() -> Result<T>) -> Result<T> 
     // memory context and resource owner of the caller are restored after
     // the subtransaction ends, whichever way.
     let (context, owner) = unsafe { (pg_sys::CurrentMemoryContext, pg_sys::CurrentResourceOwner) };
+    // SAFETY: we run inside a transaction (a SQL function's call), which is
+    // what BeginInternalSubTransaction needs; it switches to the
+    // subtransaction's memory context, and the caller's is put back so
+    // that what `f` allocates outlives the subtransaction.
     unsafe {
         let wrote = pg_sys::GetTopTransactionIdIfAny() != pg_sys::InvalidTransactionId;
         pg_sys::BeginInternalSubTransaction(std::ptr::null());
@@ -224,6 +228,10 @@ fn in_subtransaction<T>(keep: bool, f: impl FnOnce() -> Result<T>) -> Result<T> 
         }
     }
     let outcome = caught(f);
+    // SAFETY: ends the subtransaction begun above, exactly once (`caught`
+    // has turned any error into `outcome`), then restores the caller's
+    // memory context and resource owner, as PL/pgSQL does after a block
+    // with an EXCEPTION clause.
     unsafe {
         if keep && outcome.is_ok() {
             pg_sys::ReleaseCurrentSubTransaction();

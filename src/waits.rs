@@ -79,21 +79,29 @@ thread_local! {
 /// The timer: copy the tag of the lock this backend waits for, if any.
 /// Runs in a signal handler: reads only, no allocation, no error.
 unsafe extern "C-unwind" fn sample() {
-    let proc_ = pg_sys::MyProc;
+    // SAFETY: a plain read of a global this backend sets once at start.
+    let proc_ = unsafe { pg_sys::MyProc };
     if proc_.is_null() {
         return;
     }
-    let lock = (*proc_).waitLock;
+    // SAFETY: a non-NULL MyProc is this backend's PGPROC, in shared memory
+    // that stays mapped as long as the backend lives.
+    let lock = unsafe { (*proc_).waitLock };
     if lock.is_null() {
         return;
     }
-    let tag = (*lock).tag;
+    // SAFETY: the LOCK waited for lives in the shared lock table, which
+    // stays mapped: the read cannot fault, and if the lock was granted
+    // meanwhile the copy is merely stale.
+    let tag = unsafe { (*lock).tag };
     TAG[0].store(tag.locktag_field1, Ordering::Relaxed);
     TAG[1].store(tag.locktag_field2, Ordering::Relaxed);
     TAG[2].store(tag.locktag_field3, Ordering::Relaxed);
     TAG[3].store(u32::from(tag.locktag_field4), Ordering::Relaxed);
     TAG_TYPE.store(u32::from(tag.locktag_type), Ordering::Relaxed);
-    MODE.store((*proc_).waitLockMode, Ordering::Relaxed);
+    // SAFETY: as for `waitLock` above.
+    let mode = unsafe { (*proc_).waitLockMode };
+    MODE.store(mode, Ordering::Relaxed);
     SEEN.store(true, Ordering::Relaxed);
 }
 

@@ -90,6 +90,10 @@ pub fn top_level(sql: &str, cleanup: Option<&str>) -> Result<()> {
         }
     }
     let _detach = Detach(segment);
+    // SAFETY: the segment maps size_of::<Shared>() bytes that stay mapped
+    // until `_detach` drops at the end of this function; all-zero bytes are
+    // a valid Shared (integers and byte arrays), and this is the only
+    // reference to it in this backend.
     let shared = unsafe {
         let p = pg_sys::dsm_segment_address(segment).cast::<Shared>();
         std::ptr::write_bytes(p, 0, 1);
