@@ -3,7 +3,8 @@
 //! The pure core: [`ops`] (parsing), [`render`] (SQL), [`graph`] (the
 //! revision graph), [`plan`] (steps for a target), [`target`] (targets and
 //! ids), [`enums`] (enum value plans), [`model`] (schema model and differ),
-//! [`ddl`] (which statements a desired schema may hold), [`quote`],
+//! [`ddl`] (which statements a desired schema may hold), [`export`]
+//! (revisions as SQL files), [`quote`],
 //! [`error`].
 //! The shell that touches the server: [`catalog`] (PostgreSQL's catalogs),
 //! [`store`] (the extension's tables), [`author`] (writing revisions),
@@ -22,6 +23,7 @@ pub mod dryrun;
 pub mod enums;
 pub mod error;
 pub mod errpos;
+pub mod export;
 pub mod graph;
 pub mod lint;
 pub mod model;
