@@ -3,7 +3,7 @@
 # as migrate.export_files() writes them (see docs/workflow.md).
 #
 #   scripts/migrations.sh export DIR [RANGE]         write DIR from the database
-#   scripts/migrations.sh apply [--each] DIR [TARGET] load DIR, then upgrade
+#   scripts/migrations.sh apply [--each|--load] DIR [TARGET]  load DIR, then upgrade
 #   scripts/migrations.sh check DIR                   fail unless DIR and the database agree
 #
 # The database is the one psql connects to: the standard PG* variables
@@ -20,7 +20,8 @@
 #         with other content stops everything with 23505, and psql names the
 #         file and line); then SELECT migrate.upgrade(TARGET) (default head),
 #         one more transaction. With --each: CALL migrate.run(TARGET), which
-#         commits after each revision.
+#         commits after each revision. With --load: no upgrade (to adopt a
+#         database with migrate.stamp() next).
 # check   loads the folder in a transaction that it rolls back, and fails
 #         (exit 1) when a file's revision is stored with other content, when
 #         a revision is in the folder and not in the database or the other
@@ -99,8 +100,11 @@ SQL
 }
 
 do_apply() {
-    local each=no
-    if [ "${1:-}" = --each ]; then each=yes; shift; fi
+    local mode=upgrade
+    case ${1:-} in
+        --each) mode=each; shift ;;
+        --load) mode=load; shift ;;
+    esac
     [ $# -ge 1 ] || usage
     local dir=$1 target=${2:-head} files before after
     [ -d "$dir" ] || die "$dir is not a folder"
@@ -116,17 +120,19 @@ do_apply() {
     fi
     after=$(run_psql -At -c "SELECT count(*) FROM migrate.revisions")
     echo "loaded $(printf '%s' "$files" | grep -c . || true) file(s) from $dir: $((after - before)) new revision(s)"
-    if [ "$each" = yes ]; then
-        run_psql -v target="$target" -f - <<'SQL'
+    local at
+    case $mode in
+        load) return 0 ;;
+        each) run_psql -v target="$target" -f - <<'SQL'
 CALL migrate.run(:'target');
 SQL
-        echo "at: $(run_psql -At -c "SELECT string_agg(c, ', ') FROM migrate.current() c")"
-    else
-        echo "at: $(run_psql -At -v target="$target" -f - <<'SQL'
+              at=$(run_psql -At -c "SELECT string_agg(c, ', ') FROM migrate.current() c") ;;
+        *)    at=$(run_psql -At -v target="$target" -f - <<'SQL'
 SELECT migrate.upgrade(:'target');
 SQL
-)"
-    fi
+) ;;
+    esac
+    echo "at: $at"
 }
 
 do_check() {
