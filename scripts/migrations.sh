@@ -114,6 +114,7 @@ do_apply() {
     before=$(run_psql -At -c "SELECT count(*) FROM migrate.revisions")
     if [ -n "$files" ]; then
         { echo "BEGIN;"
+          echo "SET LOCAL client_min_messages = warning;"
           while IFS= read -r f; do include_line "$f"; done <<< "$files"
           echo "COMMIT;"
         } | run_psql -f - >/dev/null || die "loading $dir failed; nothing of it was stored"
@@ -149,6 +150,7 @@ do_check() {
     dup=$(printf '%s' "$ids" | sort | uniq -d)
     [ -z "$dup" ] || die "several files store revision(s): $(echo $dup)"
     out=$({ echo "BEGIN;"
+            echo "SET LOCAL client_min_messages = warning;"
             echo "CREATE TEMP TABLE migrations_check_before ON COMMIT DROP AS SELECT id FROM migrate.revisions;"
             if [ -n "$files" ]; then
                 echo '\o /dev/null'
