@@ -10,10 +10,12 @@
 # (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSERVICE, ...), and any
 # psql options after `--`, e.g. `scripts/migrations.sh check migrations -- -d app`.
 #
-# export  writes one file per revision (RANGE: an Alembic range such as
-#         'base:head' or 'ae10:', default every revision), parents first,
-#         and removes the folder's other revision files, so that the folder
-#         is the database's revisions exactly.
+# export  writes one file per revision, parents first, and removes the
+#         folder's other revision files, so that the folder is the
+#         database's revisions exactly. With RANGE (an Alembic range such as
+#         'base:head' or 'ae10:'): only those revisions, numbered from 1
+#         within the range, and nothing is removed; write them to a folder
+#         of their own.
 # apply   CREATE EXTENSION IF NOT EXISTS migrate_ext; stores every file in
 #         name order in ONE transaction (all or none; a file already stored
 #         with the same content changes nothing; one whose revision is stored
@@ -89,10 +91,13 @@ SQL
         printf '%s\n' "$file" >> "$tmp/names"
         n=$((n + 1))
     done < "$tmp/stream"
-    # the folder's other revision files go: renumbered, or no longer stored
-    while IFS= read -r file; do
-        grep -qxF "$(basename "$file")" "$tmp/names" || rm -f "$file"
-    done < <(revision_files "$dir")
+    # the folder's other revision files go (renumbered, or no longer
+    # stored), unless only a range was exported
+    if [ -z "$range" ]; then
+        while IFS= read -r file; do
+            grep -qxF "$(basename "$file")" "$tmp/names" || rm -f "$file"
+        done < <(revision_files "$dir")
+    fi
     while IFS= read -r file; do
         cmp -s "$tmp/$file" "$dir/$file" || cp "$tmp/$file" "$dir/$file"
     done < "$tmp/names"
@@ -109,8 +114,7 @@ do_apply() {
     local dir=$1 target=${2:-head} files before after
     [ -d "$dir" ] || die "$dir is not a folder"
     files=$(revision_files "$dir")
-    run_psql -c "CREATE EXTENSION IF NOT EXISTS migrate_ext" 2>/dev/null ||
-        run_psql -c "CREATE EXTENSION IF NOT EXISTS migrate_ext"
+    run_psql -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS migrate_ext"
     before=$(run_psql -At -c "SELECT count(*) FROM migrate.revisions")
     if [ -n "$files" ]; then
         { echo "BEGIN;"

@@ -55,6 +55,10 @@ expected_list=$'0001_a1_add_my_enum_column.sql\n0002_a2_it_s_a_quoted_message.sq
 PGDATABASE=$A $M export "$WORK/m1b"
 diff -r "$WORK/m1" "$WORK/m1b" || fail "a second export differs"
 grep -q "down_revisions => ARRAY\['f1', 'o1'\]" "$WORK/m1/0005_m1_join_the_branches.sql" || fail "the merge file does not name both parents"
+# a range: only those revisions, numbered within it
+PGDATABASE=$A $M export "$WORK/range" f1:head >/dev/null
+[ "$(ls "$WORK/range" | tr '\n' ' ')" = "0001_f1_feature_table.sql 0002_m1_join_the_branches.sql 0003_z9_after_the_merge.sql " ] ||
+    { ls "$WORK/range"; fail "unexpected files for the range f1:head"; }
 echo "export: one file per revision, stable byte for byte"
 
 # the folder agrees with its database
