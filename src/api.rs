@@ -18,6 +18,8 @@ mod migrate {
     /// (in `sql/functions.sql`) passes the JSON as text, so that numbers keep
     /// their digits and malformed JSON is an error rather than a crash.
     #[pg_extern(name = "_revision")]
+    // one argument per parameter of the SQL function
+    #[allow(clippy::too_many_arguments)]
     fn revision(
         message: Option<&str>,
         upgrade: Option<&str>,
