@@ -42,9 +42,9 @@ PINNED = [
     "alembic==1.13.2",
     "SQLAlchemy==2.0.31",
     "Mako==1.3.5",
-    "MarkupSafe==2.1.5",
+    "MarkupSafe==3.0.2",
     "typing_extensions==4.12.2",
-    "greenlet==3.0.3",
+    "greenlet==3.1.1",
 ]
 INSIDE = "MIGRATE_ALEMBIC_INSIDE"
 

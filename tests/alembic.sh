@@ -64,7 +64,7 @@ LAST=5e0000000045
 python3 scripts/import-alembic.py -c "$WORK/project/alembic.ini" "$WORK/migrations"
 [ "$(ls "$WORK/migrations" | wc -l)" = 54 ] || fail "expected 54 files"
 "$MIGRATE_ALEMBIC_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    --only-binary=:all: psycopg2-binary==2.9.9
+    --only-binary=:all: psycopg2-binary==2.9.10
 alembic_cmd() { # database, alembic arguments...
     local db=$1; shift
     (cd "$WORK/project" &&
