@@ -85,6 +85,11 @@ SELECT sqlstate($$SELECT migrate.revision('x', down_revisions => '{m1}', branch_
 SELECT migrate.revision('second root', id => 'r2', down_revisions => '{}', created_at => '2026-01-06 00:00:00+00');
 SELECT id, down_revision FROM migrate.revisions WHERE id = 'r2';
 
+-- export only reads: it works in a read-only transaction (and on a standby)
+BEGIN READ ONLY;
+SELECT count(*) AS files FROM migrate.export_files();
+COMMIT;
+
 -- what cannot be exported
 SELECT sqlstate($$SELECT migrate.export('nope')$$);
 SELECT sqlstate($$SELECT migrate.export_range(NULL)$$);
