@@ -14,7 +14,10 @@
 #    median of 7 calls, no client round trips): storing them (one INSERT),
 #    the first upgrade, the no-op upgrade('head') at head (target <= 10 ms at
 #    10,000), current(), heads(), history() (all, and '-10:'), verify(),
-#    sql('head') from base, and storing revision N+1 with migrate.revision();
+#    sql('head') from base, and storing one more revision with
+#    migrate.revision(): cold (the first call after the bulk INSERT, which
+#    reads the graph) and next (once a revision() call has recorded the
+#    stored heads);
 #    and the backend's peak memory (VmHWM). Each figure may grow about 10x
 #    from 10,000 to 100,000 (linear).
 #
@@ -160,7 +163,7 @@ SQL
 if part 2; then
 echo
 echo "== 2. a long-lived project: ${GRAPH_SIZES[*]} revisions (ms in the server, median of 7; memory: the backend's peak RSS)"
-figures=(store first_upgrade noop_head current heads history history_-10 verify sql_from_base revision_next peak_rss_mb)
+figures=(store first_upgrade noop_head current heads history history_-10 verify sql_from_base revision_cold revision_next peak_rss_mb)
 declare -A fig
 for n in "${GRAPH_SIZES[@]}"; do
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_graph" -c "CREATE DATABASE bench_graph"
@@ -181,6 +184,8 @@ SELECT 'history', bench_ms($$SELECT count(*) FROM migrate.history()$$);
 SELECT 'history_-10', bench_ms($$SELECT count(*) FROM migrate.history('-10:')$$);
 SELECT 'verify', bench_ms($$SELECT count(*) FROM migrate.verify()$$);
 SELECT 'sql_from_base', bench_ms($$SELECT count(*) FROM migrate.sql('head', 'base')$$, 3);
+SELECT 'revision_cold', bench_ms($$SELECT migrate.revision('one more')$$, 7, true);
+SELECT 'stored_n_plus_1', migrate.revision('revision N+1') IS NOT NULL;
 SELECT 'revision_next', bench_ms($$SELECT migrate.revision('one more')$$, 7, true);
 SELECT 'peak_rss_mb', round(substring(pg_read_file('/proc/' || pg_backend_pid() || '/status') FROM 'VmHWM:\s+(\d+)')::numeric / 1024, 1);
 SQL

@@ -6,6 +6,13 @@
 -- compares the two catalog by catalog) and keeps its migration history.
 \echo Use "ALTER EXTENSION migrate_ext UPDATE" to load this file. \quit
 
+-- migrate.revision() keeps the heads of the stored graph with the digest
+-- they are valid for, so that storing a revision does not load the graph.
+ALTER TABLE migrate.state
+    ADD COLUMN stored_heads text[],
+    ADD COLUMN stored_count bigint,
+    ADD COLUMN stored_sum   numeric;
+
 -- Revisions as files: migrate.revision() takes every parent
 -- (down_revisions), every branch label (branch_labels) and created_at, so
 -- that migrate.export() can write any stored revision, merges included.

@@ -85,7 +85,13 @@ CREATE TABLE migrate.state (
     -- of loading the graph (see docs/design.md#speed)
     heads       text[],
     graph_count bigint,
-    graph_sum   numeric
+    graph_sum   numeric,
+    -- what the last migrate.revision() left: the heads of the stored graph
+    -- (NULL: not known), valid while the digest of migrate.revisions is
+    -- still this one (see store::stored_heads)
+    stored_heads text[],
+    stored_count bigint,
+    stored_sum   numeric
 );
 INSERT INTO migrate.state DEFAULT VALUES;
 

@@ -96,19 +96,17 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
     })?;
     check_ops(label, upgrade, a.downgrade)?;
 
-    let graph = store::load_graph()?;
+    let known = Known::new()?;
     let mut parents = Vec::new();
-    if let Some(specs) = &parent_specs {
-        for spec in specs {
-            match spec.trim() {
-                // 'base' alone is a new root; in a list, '{}' is
-                "base" if a.down_revision.is_some() => {}
-                "" => {
-                    return Err(MigrateError::invalid("down_revision must not be empty")
-                        .with_hint("Name the parent revision, or 'base' for a new root."))
-                }
-                spec => parents.push(graph.id(one_revision(&graph, spec)?).to_string()),
+    for spec in parent_specs.iter().flatten() {
+        match spec.trim() {
+            // 'base' alone is a new root; in a list, '{}' is
+            "base" if a.down_revision.is_some() => {}
+            "" => {
+                return Err(MigrateError::invalid("down_revision must not be empty")
+                    .with_hint("Name the parent revision, or 'base' for a new root."))
             }
+            spec => parents.push(known.one(spec)?),
         }
     }
     let mut depends_on = Vec::with_capacity(a.depends_on.len());
@@ -118,15 +116,10 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
                 "revision {label}: depends_on must not contain NULL"
             ))
         })?;
-        depends_on.push(graph.id(one_revision(&graph, spec)?).to_string());
+        depends_on.push(known.one(spec)?);
     }
     for l in &labels {
-        let owner = graph
-            .label(l)
-            .ok()
-            .map(|i| graph.id(i))
-            .or(graph.get(l).map(|_| l.as_str()));
-        if let Some(owner) = owner.filter(|&o| Some(o) != a.id) {
+        if let Some(owner) = store::label_owner(l)?.filter(|o| Some(o.as_str()) != a.id) {
             return Err(MigrateError::new(
                 code::DUPLICATE,
                 format!("revision {label}: branch label {l} is already used by revision {owner}"),
@@ -136,11 +129,10 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
     }
 
     if let Some(id) = a.id {
-        if graph.get(id).is_some() {
+        if let Some(stored_parents) = store::parents_of(id)? {
             let same =
                 store::same_revision(id, a.message, upgrade, a.downgrade, &depends_on, &labels)?;
-            let parents_same = parent_specs.is_none()
-                || graph.nodes[graph.get(id).unwrap_or(0)].parents == parents;
+            let parents_same = parent_specs.is_none() || stored_parents == parents;
             if same && parents_same {
                 notice!("revision {id} is already stored with the same content; nothing to do");
                 return Ok(id.to_string());
@@ -155,27 +147,23 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
     }
     let parents = match parent_specs {
         Some(_) => parents,
-        None => graph
-            .single_head()
-            .map_err(|e| {
-                e.with_hint(
-                    "Name the parent with down_revision => '<id>', 'base' for a new root, \
-                     or merge the heads first (migrate.merge()).",
-                )
-            })?
-            .iter()
-            .map(|&i| graph.id(i).to_string())
-            .collect(),
+        None => known.single_head().map_err(|e| {
+            e.with_hint(
+                "Name the parent with down_revision => '<id>', 'base' for a new root, \
+                 or merge the heads first (migrate.merge()).",
+            )
+        })?,
     };
     let id = match a.id {
         Some(id) => id.to_string(),
         None => loop {
             let id = store::new_id()?;
-            if graph.get(&id).is_none() {
+            if !store::is_stored(&id)? {
                 break id;
             }
         },
     };
+    let heads_after = known.heads_after(&parents, &id);
     store::insert_revision(NewRevision {
         id: &id,
         parents,
@@ -186,7 +174,79 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
         downgrade: a.downgrade,
         created_at: a.created_at,
     })?;
+    store::remember_heads(&known.stored, heads_after, &id)?;
     Ok(id)
+}
+
+/// The stored graph as `migrate.revision()` needs it: a revision named by
+/// its exact id and the heads come from single-row lookups and the heads
+/// recorded by the last `migrate.revision()`, while the graph is unchanged
+/// since; anything else (a prefix, a label, `<rev>-1`, a graph written some
+/// other way) loads the whole graph, once.
+struct Known {
+    stored: store::StoredHeads,
+    graph: std::cell::OnceCell<Graph>,
+}
+
+impl Known {
+    fn new() -> Result<Known> {
+        Ok(Known {
+            stored: store::stored_heads()?,
+            graph: std::cell::OnceCell::new(),
+        })
+    }
+
+    fn graph(&self) -> Result<&Graph> {
+        if let Some(g) = self.graph.get() {
+            return Ok(g);
+        }
+        let g = store::load_graph()?;
+        Ok(self.graph.get_or_init(|| g))
+    }
+
+    /// The id of the one revision `spec` names.
+    fn one(&self, spec: &str) -> Result<String> {
+        if self.graph.get().is_none() && store::is_stored(spec)? {
+            return Ok(spec.to_string());
+        }
+        let g = self.graph()?;
+        Ok(g.id(one_revision(g, spec)?).to_string())
+    }
+
+    fn heads(&self) -> Result<Vec<String>> {
+        if let Some(h) = &self.stored.heads {
+            return Ok(h.clone());
+        }
+        let g = self.graph()?;
+        Ok(g.heads().into_iter().map(|i| g.id(i).to_string()).collect())
+    }
+
+    /// The one head (none for an empty graph), or the error naming them.
+    fn single_head(&self) -> Result<Vec<String>> {
+        let heads = self.heads()?;
+        if heads.len() <= 1 {
+            return Ok(heads);
+        }
+        let g = self.graph()?;
+        g.single_head()
+            .map(|h| h.into_iter().map(|i| g.id(i).to_string()).collect())
+    }
+
+    /// The heads once `id` is stored with `parents`, when the heads before
+    /// are known without another read.
+    fn heads_after(&self, parents: &[String], id: &str) -> Option<Vec<String>> {
+        let before: Vec<String> = match (&self.stored.heads, self.graph.get()) {
+            (Some(h), _) => h.clone(),
+            (None, Some(g)) => g.heads().into_iter().map(|i| g.id(i).to_string()).collect(),
+            (None, None) => return None,
+        };
+        let mut heads: Vec<String> = before
+            .into_iter()
+            .filter(|h| !parents.contains(h))
+            .collect();
+        heads.push(id.to_string());
+        Some(heads)
+    }
 }
 
 /// One revision named by a spec: what `resolve` takes, or `<label>@head`.

@@ -1,4 +1,4 @@
-//! `migrate.diff`, `migrate.check` and `migrate.autogenerate` (issue 5):
+//! `migrate.diff`, `migrate.check` and `migrate.autogenerate`:
 //! the live schema and the desired one, read into the same model, diffed
 //! by the pure differ in `model`.
 
@@ -11,8 +11,8 @@ use crate::scratch;
 use crate::store;
 use pgrx::prelude::*;
 
-/// What autogenerate found: the ops both ways, and the objects neither
-/// side's model covers.
+/// What autogenerate found: the ops both ways. (Objects neither side's
+/// model covers are reported as they are found, by `note_others`.)
 pub struct Difference {
     pub upgrade: Vec<Op>,
     pub downgrade: Vec<Op>,

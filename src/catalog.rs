@@ -4,7 +4,7 @@
 //! their values, the columns that use a type, and what a written type name
 //! means. Nothing here changes anything.
 
-use crate::enums::{ColumnUse, SwapFacts};
+use crate::enums::{Access, Carried, CarriedIndex, ColumnUse, Grant, IndexPart, SwapFacts};
 use crate::error::{code, MigrateError, Result};
 use crate::quote::{ident, qualified};
 use crate::shell::{self, read_one, reading};
@@ -144,41 +144,106 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
                 default_sql: row.get(4)?,
             });
         }
-        // check constraints and indexes whose expressions name the type
+        // check constraints whose expressions name the type: a table's own,
+        // not the copies partitions and children inherit (dropping and
+        // adding the parent's recurses to them); a parent's before a
+        // child's own copy, so it can be dropped once it is not inherited
         let rows = c.select(
             "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1) \
-             SELECT DISTINCT k.conrelid::pg_catalog.regclass::text, k.conname::text, \
-                    pg_catalog.pg_get_constraintdef(k.oid) \
-               FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
-               JOIN pg_catalog.pg_constraint k ON d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass \
-                    AND k.oid = d.objid AND k.contype = 'c' \
+             SELECT k.conrelid::pg_catalog.regclass::text, k.conname::text, \
+                    pg_catalog.pg_get_constraintdef(k.oid), \
+                    pg_catalog.obj_description(k.oid, 'pg_constraint') \
+               FROM pg_catalog.pg_constraint k \
+              WHERE k.contype = 'c' AND k.conrelid <> 0 AND k.conislocal \
+                AND EXISTS (SELECT 1 FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
+                             WHERE d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND d.objid = k.oid) \
+              ORDER BY k.coninhcount, 1, 2",
+            None,
+            &arg(),
+        )?;
+        for row in rows {
+            facts.constraints.push(Carried {
+                table_sql: row.get::<String>(1)?.unwrap_or_default(),
+                name: row.get::<String>(2)?.unwrap_or_default(),
+                def: row.get::<String>(3)?.unwrap_or_default(),
+                comment: row.get(4)?,
+            });
+        }
+        // foreign keys between columns of the type: converting one side
+        // while the other keeps the old type breaks them, so they are
+        // carried over whole (a partitioned table's, not its partitions'
+        // clones)
+        let rows = c.select(
+            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1), \
+             cols AS (SELECT a.attrelid, a.attnum FROM t \
+                        JOIN pg_catalog.pg_attribute a ON a.atttypid IN (t.oid, t.typarray) \
+                       WHERE a.attnum > 0 AND NOT a.attisdropped) \
+             SELECT k.conrelid::pg_catalog.regclass::text, k.conname::text, \
+                    pg_catalog.pg_get_constraintdef(k.oid), \
+                    pg_catalog.obj_description(k.oid, 'pg_constraint') \
+               FROM pg_catalog.pg_constraint k \
+              WHERE k.contype = 'f' AND k.conparentid = 0 \
+                AND (EXISTS (SELECT 1 FROM cols WHERE cols.attrelid = k.conrelid AND cols.attnum = ANY (k.conkey)) \
+                  OR EXISTS (SELECT 1 FROM cols WHERE cols.attrelid = k.confrelid AND cols.attnum = ANY (k.confkey))) \
               ORDER BY 1, 2",
             None,
             &arg(),
         )?;
         for row in rows {
-            facts.constraints.push((
-                row.get::<String>(1)?.unwrap_or_default(),
-                row.get::<String>(2)?.unwrap_or_default(),
-                row.get::<String>(3)?.unwrap_or_default(),
-            ));
+            facts.foreign_keys.push(Carried {
+                table_sql: row.get::<String>(1)?.unwrap_or_default(),
+                name: row.get::<String>(2)?.unwrap_or_default(),
+                def: row.get::<String>(3)?.unwrap_or_default(),
+                comment: row.get(4)?,
+            });
         }
+        // indexes whose expressions name the type, except those of
+        // constraints (rebuilt with their column) and a partitioned index's
+        // partitions (read with their parent)
         let rows = c.select(
             "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1) \
-             SELECT DISTINCT i.oid::pg_catalog.regclass::text, pg_catalog.pg_get_indexdef(i.oid) \
+             SELECT DISTINCT i.oid::pg_catalog.regclass::text, pg_catalog.pg_get_indexdef(i.oid), \
+                    pg_catalog.obj_description(i.oid, 'pg_class'), i.oid \
                FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
                JOIN pg_catalog.pg_class i ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
-                    AND i.oid = d.objid AND d.objsubid = 0 AND i.relkind = 'i' \
+                    AND i.oid = d.objid AND d.objsubid = 0 AND i.relkind IN ('i', 'I') \
               WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.oid) \
+                AND NOT i.relispartition \
               ORDER BY 1",
             None,
             &arg(),
         )?;
         for row in rows {
-            facts.indexes.push((
-                row.get::<String>(1)?.unwrap_or_default(),
-                row.get::<String>(2)?.unwrap_or_default(),
-            ));
+            facts.indexes.push(CarriedIndex {
+                name_sql: row.get::<String>(1)?.unwrap_or_default(),
+                create: row.get::<String>(2)?.unwrap_or_default(),
+                comment: row.get(3)?,
+                parts: Vec::new(),
+            });
+            let index = row.get::<pg_sys::Oid>(4)?.unwrap_or(pg_sys::InvalidOid);
+            let parts = c.select(
+                "WITH RECURSIVE p AS ( \
+                    SELECT h.inhrelid, h.inhparent, 1 AS depth FROM pg_catalog.pg_inherits h WHERE h.inhparent = $1 \
+                    UNION ALL \
+                    SELECT h.inhrelid, h.inhparent, p.depth + 1 FROM pg_catalog.pg_inherits h JOIN p ON h.inhparent = p.inhrelid) \
+                 SELECT p.inhrelid::pg_catalog.regclass::text, p.inhparent::pg_catalog.regclass::text, \
+                        pg_catalog.pg_get_indexdef(p.inhrelid), pg_catalog.obj_description(p.inhrelid, 'pg_class') \
+                   FROM p ORDER BY p.depth, 1",
+                None,
+                &[index.into()],
+            )?;
+            let mut list = Vec::new();
+            for part in parts {
+                list.push(IndexPart {
+                    name_sql: part.get::<String>(1)?.unwrap_or_default(),
+                    parent_sql: part.get::<String>(2)?.unwrap_or_default(),
+                    create: part.get::<String>(3)?.unwrap_or_default(),
+                    comment: part.get(4)?,
+                });
+            }
+            if let Some(i) = facts.indexes.last_mut() {
+                i.parts = list;
+            }
         }
         facts.comment = c
             .select(
@@ -188,6 +253,7 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
             )?
             .first()
             .get(1)?;
+        facts.access = type_access(c, oid)?;
         // everything else that depends on the type, and views over the
         // columns the swap must change
         let rows = c.select(
@@ -210,7 +276,7 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
                 AND NOT (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass \
                          AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.oid = d.objid AND k.contype = 'c')) \
                 AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0 \
-                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_class i WHERE i.oid = d.objid AND i.relkind = 'i')) \
+                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_class i WHERE i.oid = d.objid AND i.relkind IN ('i', 'I'))) \
                 AND NOT (d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.objid = t.typarray) \
              UNION \
              SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, w.ev_class, 0) \
@@ -231,6 +297,106 @@ pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<St
         Ok(())
     })?;
     Ok((facts, blockers))
+}
+
+/// The type's owner and access list, and who default privileges would
+/// give USAGE on a type the caller creates in its schema.
+fn type_access(c: &pgrx::spi::SpiClient<'_>, oid: pg_sys::Oid) -> pgrx::spi::Result<Access> {
+    let args: [pgrx::datum::DatumWithOid<'static>; 1] = [oid.into()];
+    let mut access = Access::default();
+    let row = c
+        .select(
+            "SELECT pg_catalog.pg_get_userbyid(t.typowner)::text, \
+                    t.typowner <> (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), \
+                    t.typacl IS NULL \
+               FROM pg_catalog.pg_type t WHERE t.oid = $1",
+            Some(1),
+            &args,
+        )?
+        .first()
+        .get_three::<String, bool, bool>()?;
+    access.owner = row.0.unwrap_or_default();
+    if row.1.unwrap_or(false) {
+        access.new_owner = Some(access.owner.clone());
+    }
+    if !row.2.unwrap_or(true) {
+        let rows = c.select(
+            "SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END, \
+                    a.is_grantable \
+               FROM pg_catalog.pg_type t, pg_catalog.aclexplode(t.typacl) WITH ORDINALITY a \
+              WHERE t.oid = $1 ORDER BY a.ordinality",
+            None,
+            &args,
+        )?;
+        let mut grants = Vec::new();
+        for row in rows {
+            grants.push(Grant {
+                grantee: row.get(1)?,
+                grantable: row.get::<bool>(2)?.unwrap_or(false),
+            });
+        }
+        access.acl = Some(grants);
+    }
+    let rows = c.select(
+        "SELECT DISTINCT pg_catalog.pg_get_userbyid(a.grantee)::text \
+           FROM pg_catalog.pg_type t, pg_catalog.pg_default_acl d, pg_catalog.aclexplode(d.defaclacl) a \
+          WHERE t.oid = $1 AND d.defaclobjtype = 'T' AND a.grantee <> 0 \
+            AND d.defaclrole = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) \
+            AND d.defaclnamespace IN (0, t.typnamespace) \
+          ORDER BY 1",
+        None,
+        &args,
+    )?;
+    for row in rows {
+        if let Some(r) = row.get::<String>(1)? {
+            access.default_grantees.push(r);
+        }
+    }
+    Ok(access)
+}
+
+/// The values of enums that this transaction added with `ADD VALUE` and
+/// that PostgreSQL therefore refuses to use before commit (55P04): per
+/// type, its schema, name and those values.
+pub fn unusable_values() -> Result<Vec<(String, String, Vec<String>)>> {
+    // only rows written since this transaction began can be uncommitted;
+    // PostgreSQL's own list then says which of them are
+    let rows: Vec<(pg_sys::Oid, String, String, String)> = reading(|c| {
+        let rows = c.select(
+            "WITH x AS (SELECT (pg_catalog.pg_current_xact_id_if_assigned()::text::numeric % 4294967296)::text::xid AS top) \
+             SELECT e.oid, n.nspname::text, t.typname::text, e.enumlabel::text \
+               FROM x, pg_catalog.pg_enum e \
+               JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid \
+               JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+              WHERE x.top IS NOT NULL AND pg_catalog.age(e.xmin) <= pg_catalog.age(x.top) \
+              ORDER BY n.nspname, t.typname, e.enumsortorder",
+            None,
+            &[],
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push((
+                row.get::<pg_sys::Oid>(1)?.unwrap_or(pg_sys::InvalidOid),
+                row.get::<String>(2)?.unwrap_or_default(),
+                row.get::<String>(3)?.unwrap_or_default(),
+                row.get::<String>(4)?.unwrap_or_default(),
+            ));
+        }
+        Ok(out)
+    })?;
+    let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
+    for (oid, schema, name, value) in rows {
+        // SAFETY: a lookup in this backend's list of enum values added in
+        // the current transaction; it reads nothing else and cannot fail.
+        if !unsafe { pg_sys::EnumUncommitted(oid) } {
+            continue;
+        }
+        match out.last_mut() {
+            Some((s, n, values)) if *s == schema && *n == name => values.push(value),
+            _ => out.push((schema, name, vec![value])),
+        }
+    }
+    Ok(out)
 }
 
 /// How many rows hold one of `values`, per column (only columns that do).
@@ -345,329 +511,16 @@ fn type_exists(written: &str) -> Result<bool> {
 /// pg_catalog come out schema-qualified (`public.mood`): the ops made from
 /// the model then work whatever the search_path is when they run.
 pub fn model(schema: &str) -> Result<crate::model::Model> {
-    use crate::model::{Constraint, Index, Model, ModelColumn, Table};
-    use crate::ops::{ConstraintKind, Identity, References};
-    let mut m = Model::default();
-    reading(|c| {
-        let saved: Option<String> = c
-            .select(
-                "SELECT pg_catalog.current_setting('search_path')",
-                Some(1),
-                &[],
-            )?
-            .first()
-            .get(1)?;
-        c.select(
-            "SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)",
-            None,
-            &[],
-        )?;
-        let ns = "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1)";
-        // plain tables (partitioned ones and partitions are listed as other)
-        // objects an extension owns belong to the extension, not the schema
-        let own = |catalog: &str, oid: &str| {
-            format!(
-                "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x \
-                  WHERE x.classid = 'pg_catalog.{catalog}'::pg_catalog.regclass \
-                    AND x.objid = {oid} AND x.deptype = 'e')"
-            )
-        };
-        let tables = format!(
-            "r.relnamespace = {ns} AND r.relkind = 'r' AND NOT r.relispartition AND {}",
-            own("pg_class", "r.oid")
-        );
-        for row in c.select(
-            &format!(
-                "SELECT t.typname::text, ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e \
-                  WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) \
-                   FROM pg_catalog.pg_type t WHERE t.typnamespace = {ns} AND t.typtype = 'e' AND {}",
-                own("pg_type", "t.oid")
-            ),
-            None,
-            &[schema.into()],
-        )? {
-            let name: String = row.get(1)?.unwrap_or_default();
-            let values: Vec<Option<String>> = row.get(2)?.unwrap_or_default();
-            m.enums.insert(name, values.into_iter().flatten().collect());
-        }
-        for row in c.select(
-            &format!(
-                "SELECT r.relname::text, pg_catalog.obj_description(r.oid, 'pg_class') \
-                   FROM pg_catalog.pg_class r WHERE {tables}"
-            ),
-            None,
-            &[schema.into()],
-        )? {
-            let name: String = row.get(1)?.unwrap_or_default();
-            m.tables.insert(
-                name,
-                Table {
-                    comment: row.get(2)?,
-                    ..Table::default()
-                },
-            );
-        }
-        // a column whose default takes the next value of a sequence it owns,
-        // under the name PostgreSQL gives a serial's sequence, is a serial
-        for row in c.select(
-            &format!(
-                "SELECT r.relname::text, a.attname::text, \
-                        CASE WHEN s.relname IS NOT NULL AND a.atttypid IN (21, 23, 20) \
-                              AND s.relname = r.relname || '_' || a.attname || '_seq' \
-                              AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) = \
-                                  'nextval(' || pg_catalog.quote_literal(s.oid::pg_catalog.regclass::text) || '::regclass)' \
-                             THEN CASE a.atttypid WHEN 21 THEN 'smallserial' WHEN 23 THEN 'serial' ELSE 'bigserial' END \
-                        END, \
-                        pg_catalog.format_type(a.atttypid, a.atttypmod), \
-                        NOT a.attnotnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid), \
-                        a.attidentity::text, a.attgenerated::text, \
-                        pg_catalog.col_description(a.attrelid, a.attnum) \
-                   FROM pg_catalog.pg_class r \
-                   JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped \
-                   LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-                   LEFT JOIN LATERAL (SELECT q.oid, q.relname FROM pg_catalog.pg_depend p \
-                                        JOIN pg_catalog.pg_class q ON q.oid = p.objid AND q.relkind = 'S' \
-                                       WHERE p.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
-                                         AND p.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass \
-                                         AND p.refobjid = a.attrelid AND p.refobjsubid = a.attnum \
-                                         AND p.deptype = 'a' LIMIT 1) s ON true \
-                  WHERE {tables} \
-                  ORDER BY r.relname, a.attnum"
-            ),
-            None,
-            &[schema.into()],
-        )? {
-            let table: String = row.get(1)?.unwrap_or_default();
-            let serial: Option<String> = row.get(3)?;
-            let expr: Option<String> = row.get(6)?;
-            let generated = row.get::<String>(8)?.as_deref() == Some("s");
-            m.tables.entry(table).or_default().columns.push(ModelColumn {
-                name: row.get(2)?.unwrap_or_default(),
-                type_name: match &serial {
-                    Some(s) => s.clone(),
-                    None => row.get(4)?.unwrap_or_default(),
-                },
-                nullable: row.get(5)?.unwrap_or(true),
-                default: if serial.is_some() || generated { None } else { expr.clone() },
-                identity: match row.get::<String>(7)?.as_deref() {
-                    Some("a") => Some(Identity::Always),
-                    Some("d") => Some(Identity::ByDefault),
-                    _ => None,
-                },
-                generated: if generated { expr } else { None },
-                comment: row.get(9)?,
-            });
-        }
-        for row in c.select(
-            &format!(
-                "SELECT r.relname::text, k.conname::text, k.contype::text, \
-                        ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(n, o) \
-                              JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o), \
-                        pg_catalog.pg_get_expr(k.conbin, k.conrelid), \
-                        f.relname::text, fn.nspname::text, \
-                        ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY u(n, o) \
-                              JOIN pg_catalog.pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.o), \
-                        k.confdeltype::text, k.confupdtype::text, k.condeferrable, k.condeferred, \
-                        CASE WHEN NOT k.convalidated OR (k.contype = 'c' AND k.connoinherit) \
-                                  OR (k.contype = 'f' AND (k.confmatchtype <> 's' OR k.confdelsetcols IS NOT NULL)) \
-                                  OR EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indexrelid = k.conindid \
-                                              AND (i.indnatts <> i.indnkeyatts OR i.indnullsnotdistinct)) \
-                             THEN pg_catalog.pg_get_constraintdef(k.oid) END \
-                   FROM pg_catalog.pg_constraint k \
-                   JOIN pg_catalog.pg_class r ON r.oid = k.conrelid \
-                   LEFT JOIN pg_catalog.pg_class f ON f.oid = k.confrelid \
-                   LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = f.relnamespace \
-                  WHERE {tables} AND k.contype IN ('p', 'u', 'c', 'f')"
-            ),
-            None,
-            &[schema.into()],
-        )? {
-            let table: String = row.get(1)?.unwrap_or_default();
-            let name: String = row.get(2)?.unwrap_or_default();
-            let kind = match row.get::<String>(3)?.as_deref() {
-                Some("p") => ConstraintKind::PrimaryKey,
-                Some("u") => ConstraintKind::Unique,
-                Some("c") => ConstraintKind::Check,
-                _ => ConstraintKind::ForeignKey,
-            };
-            let fk = kind == ConstraintKind::ForeignKey;
-            let action = |code: Option<String>| -> Option<String> {
-                match code.as_deref() {
-                    Some("r") => Some("restrict".into()),
-                    Some("c") => Some("cascade".into()),
-                    Some("n") => Some("set null".into()),
-                    Some("d") => Some("set default".into()),
-                    _ => None,
-                }
-            };
-            let columns: Vec<Option<String>> = row.get(4)?.unwrap_or_default();
-            let fcolumns: Vec<Option<String>> = row.get(8)?.unwrap_or_default();
-            let constraint = Constraint {
-                kind,
-                columns: if kind == ConstraintKind::Check {
-                    vec![]
-                } else {
-                    columns.into_iter().flatten().collect()
-                },
-                expression: row.get(5)?,
-                references: if fk {
-                    Some(References {
-                        schema: row.get(7)?,
-                        table: row.get(6)?.unwrap_or_default(),
-                        columns: fcolumns.into_iter().flatten().collect(),
-                    })
-                } else {
-                    None
-                },
-                on_delete: if fk { action(row.get(9)?) } else { None },
-                on_update: if fk { action(row.get(10)?) } else { None },
-                deferrable: row.get(11)?.unwrap_or(false),
-                initially_deferred: row.get(12)?.unwrap_or(false),
-                definition: row.get(13)?,
-            };
-            m.tables.entry(table).or_default().constraints.insert(name, constraint);
-        }
-        // an index with more than keys, uniqueness, method and predicate
-        // (orderings, operator classes, collations, INCLUDE, NULLS NOT
-        // DISTINCT) keeps its whole definition
-        for row in c.select(
-            &format!(
-                "SELECT r.relname::text, ic.relname::text, i.indisunique, am.amname::text, \
-                        ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 \
-                                          THEN '(' || pg_catalog.pg_get_indexdef(i.indexrelid, k, true) || ')' \
-                                          ELSE (SELECT a.attname::text FROM pg_catalog.pg_attribute a \
-                                                 WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]) END \
-                                FROM pg_catalog.generate_series(1, i.indnkeyatts) k ORDER BY k), \
-                        pg_catalog.pg_get_expr(i.indpred, i.indrelid), \
-                        CASE WHEN i.indnatts <> i.indnkeyatts OR i.indnullsnotdistinct \
-                                  OR EXISTS (SELECT 1 FROM pg_catalog.unnest(i.indoption::pg_catalog.int2[]) o WHERE o <> 0) \
-                                  OR EXISTS (SELECT 1 FROM pg_catalog.unnest(i.indclass::pg_catalog.oid[]) oc \
-                                               JOIN pg_catalog.pg_opclass c ON c.oid = oc WHERE NOT c.opcdefault) \
-                                  OR EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest(i.indcollation::pg_catalog.oid[]), pg_catalog.unnest(i.indkey::pg_catalog.int2[])) u(coll, att) \
-                                              LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.att \
-                                              WHERE u.coll <> 0 AND u.coll IS DISTINCT FROM a.attcollation \
-                                                AND NOT (u.att = 0 AND u.coll = 100)) \
-                             THEN pg_catalog.pg_get_indexdef(i.indexrelid) END \
-                   FROM pg_catalog.pg_index i \
-                   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
-                   JOIN pg_catalog.pg_class r ON r.oid = i.indrelid \
-                   JOIN pg_catalog.pg_am am ON am.oid = ic.relam \
-                  WHERE {tables} \
-                    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid \
-                                     AND k.conrelid = i.indrelid)"
-            ),
-            None,
-            &[schema.into()],
-        )? {
-            let table: String = row.get(1)?.unwrap_or_default();
-            let name: String = row.get(2)?.unwrap_or_default();
-            let keys: Vec<Option<String>> = row.get(5)?.unwrap_or_default();
-            m.tables.entry(table).or_default().indexes.insert(
-                name,
-                Index {
-                    keys: keys.into_iter().flatten().collect(),
-                    unique: row.get(3)?.unwrap_or(false),
-                    method: row.get(4)?.unwrap_or_default(),
-                    predicate: row.get(6)?,
-                    definition: row.get(7)?,
-                },
-            );
-        }
-        // what the differ does not understand: views, partitioned tables,
-        // sequences no column owns, domains, composite and range types,
-        // functions, triggers, rules, policies, exclusion constraints and
-        // columns with a collation of their own
-        let describe = |catalog: &str, oid: &str, sub: &str| {
-            format!(
-                "pg_catalog.pg_describe_object('pg_catalog.{catalog}'::pg_catalog.regclass, {oid}, {sub})"
-            )
-        };
-        for row in c.select(
-            &format!(
-                "SELECT {} FROM pg_catalog.pg_class r WHERE r.relnamespace = {ns} AND {} \
-                    AND (r.relkind IN ('v', 'm', 'f', 'c', 'p') OR r.relispartition \
-                         OR (r.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
-                              WHERE d.objid = r.oid AND d.deptype IN ('a', 'i')))) \
-                 UNION ALL \
-                 SELECT {} FROM pg_catalog.pg_type t WHERE t.typnamespace = {ns} AND {} \
-                    AND t.typtype IN ('d', 'r', 'm') \
-                 UNION ALL \
-                 SELECT {} FROM pg_catalog.pg_proc p WHERE p.pronamespace = {ns} AND {} \
-                 UNION ALL \
-                 SELECT {} FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class r ON r.oid = g.tgrelid \
-                  WHERE {tables} AND NOT g.tgisinternal \
-                 UNION ALL \
-                 SELECT {} FROM pg_catalog.pg_rewrite w JOIN pg_catalog.pg_class r ON r.oid = w.ev_class \
-                  WHERE {tables} \
-                 UNION ALL \
-                 SELECT {} FROM pg_catalog.pg_policy y JOIN pg_catalog.pg_class r ON r.oid = y.polrelid \
-                  WHERE {tables} \
-                 UNION ALL \
-                 SELECT {} FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class r ON r.oid = k.conrelid \
-                  WHERE {tables} AND k.contype NOT IN ('p', 'u', 'c', 'f') AND NOT {not_null} \
-                 UNION ALL \
-                 SELECT 'inheritance of ' || {} FROM pg_catalog.pg_class r WHERE {tables} \
-                    AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = r.oid) \
-                 UNION ALL \
-                 SELECT 'unlogged ' || {} FROM pg_catalog.pg_class r WHERE {tables} AND r.relpersistence = 'u' \
-                 UNION ALL \
-                 SELECT 'row level security of ' || {} FROM pg_catalog.pg_class r WHERE {tables} \
-                    AND (r.relrowsecurity OR r.relforcerowsecurity) \
-                 UNION ALL \
-                 SELECT 'comment on ' || {} FROM pg_catalog.pg_index i \
-                   JOIN pg_catalog.pg_class r ON r.oid = i.indrelid \
-                  WHERE {tables} AND pg_catalog.obj_description(i.indexrelid, 'pg_class') IS NOT NULL \
-                 UNION ALL \
-                 SELECT 'comment on ' || {} FROM pg_catalog.pg_constraint k \
-                   JOIN pg_catalog.pg_class r ON r.oid = k.conrelid \
-                  WHERE {tables} AND pg_catalog.obj_description(k.oid, 'pg_constraint') IS NOT NULL \
-                 UNION ALL \
-                 SELECT 'comment on ' || {} FROM pg_catalog.pg_type t \
-                  WHERE t.typnamespace = {ns} AND t.typtype = 'e' AND {} \
-                    AND pg_catalog.obj_description(t.oid, 'pg_type') IS NOT NULL \
-                 UNION ALL \
-                 SELECT 'collation ' || pg_catalog.quote_ident(co.collname::text) || ' of ' || {} \
-                   FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class r ON r.oid = a.attrelid \
-                   JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
-                   JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation \
-                  WHERE {tables} AND a.attnum > 0 AND NOT a.attisdropped \
-                    AND a.attcollation <> t.typcollation \
-                 ORDER BY 1",
-                describe("pg_class", "r.oid", "0"),
-                own("pg_class", "r.oid"),
-                describe("pg_type", "t.oid", "0"),
-                own("pg_type", "t.oid"),
-                describe("pg_proc", "p.oid", "0"),
-                own("pg_proc", "p.oid"),
-                describe("pg_trigger", "g.oid", "0"),
-                describe("pg_rewrite", "w.oid", "0"),
-                describe("pg_policy", "y.oid", "0"),
-                describe("pg_constraint", "k.oid", "0"),
-                describe("pg_class", "r.oid", "0"),
-                describe("pg_class", "r.oid", "0"),
-                describe("pg_class", "r.oid", "0"),
-                describe("pg_class", "i.indexrelid", "0"),
-                describe("pg_constraint", "k.oid", "0"),
-                describe("pg_type", "t.oid", "0"),
-                own("pg_type", "t.oid"),
-                describe("pg_class", "r.oid", "a.attnum"),
-                not_null = crate::compat::PLAIN_NOT_NULL_CONSTRAINT,
-            ),
-            None,
-            &[schema.into()],
-        )? {
-            if let Some(o) = row.get::<String>(1)? {
-                m.other.push(o);
-            }
-        }
-        c.select(
-            "SELECT pg_catalog.set_config('search_path', $1, true)",
-            None,
-            &[saved.unwrap_or_default().as_str().into()],
-        )?;
-        Ok(())
-    })?;
-    Ok(m)
+    let json = crate::shell::with_search_path("pg_catalog", || {
+        read_one::<pgrx::JsonB>(include_str!("../sql/model.sql"), &[schema.into()])
+    })?
+    .ok_or_else(|| MigrateError::new(code::INTERNAL, "the schema model query returned no row"))?;
+    serde_json::from_value(json.0).map_err(|e| {
+        MigrateError::new(
+            code::INTERNAL,
+            format!("the schema model of {schema} could not be read: {e}"),
+        )
+    })
 }
 
 /// What `migrate.lint()` needs to know about the tables and indexes the

@@ -40,15 +40,6 @@ pub unsafe fn parse_type_string(name: &CStr, oid: &mut pg_sys::Oid, typmod: &mut
     pg_sys::parseTypeString(name.as_ptr(), oid, typmod, std::ptr::null_mut());
 }
 
-/// PostgreSQL 18 stores NOT NULL as `pg_constraint` rows (contype `n`,
-/// named like `<table>_<column>_not_null`); 15 and 16 have none. The model
-/// reads nullability from `pg_attribute.attnotnull` on every version, so a
-/// condition on `pg_constraint k`, true for the rows that say no more than
-/// that. A NOT VALID or NO INHERIT one (new in 18) says more, and is listed
-/// as not compared. The condition holds for no row before 18.
-pub const PLAIN_NOT_NULL_CONSTRAINT: &str =
-    "(k.contype = 'n' AND k.convalidated AND NOT k.connoinherit)";
-
 /// `USER_TIMEOUT` of `utils/timeout.h`: the first timeout slot an extension
 /// may register (PostgreSQL 17 added `TRANSACTION_TIMEOUT` before it).
 #[cfg(any(feature = "pg15", feature = "pg16"))]

@@ -1,4 +1,4 @@
-//! Which statements a desired schema may hold (autogenerate, issue 5).
+//! Which statements a desired schema may hold (autogenerate).
 //!
 //! The server's own parser splits the desired schema into statements and
 //! names each one with its command tag (`CREATE TABLE`, `INSERT`, `SET`...);

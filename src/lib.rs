@@ -13,32 +13,32 @@
 //! an error happened) and [`api`] (the SQL functions). [`compat`] holds
 //! what differs between PostgreSQL 15, 16 and 18.
 
-pub mod api;
-pub mod author;
-pub mod autogen;
-pub mod catalog;
-pub mod compat;
-pub mod ddl;
-pub mod dryrun;
-pub mod enums;
-pub mod error;
-pub mod errpos;
-pub mod export;
-pub mod graph;
-pub mod lint;
-pub mod model;
-pub mod ops;
-pub mod plan;
-pub mod procedure;
-pub mod quote;
-pub mod render;
-pub mod run;
-pub mod scratch;
-pub mod shell;
-pub mod store;
-pub mod target;
-pub mod waits;
-pub mod worker;
+mod api;
+mod author;
+mod autogen;
+mod catalog;
+mod compat;
+mod ddl;
+mod dryrun;
+mod enums;
+mod error;
+mod errpos;
+mod export;
+mod graph;
+mod lint;
+mod model;
+mod ops;
+mod plan;
+mod procedure;
+mod quote;
+mod render;
+mod run;
+mod scratch;
+mod shell;
+mod store;
+mod target;
+mod waits;
+mod worker;
 
 ::pgrx::pg_module_magic!(name, version);
 

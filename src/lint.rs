@@ -21,16 +21,14 @@ use std::collections::{HashMap, HashSet};
 pub const BIG_ROWS: f64 = 10_000.0;
 pub const BIG_BYTES: i64 = 10 * 1024 * 1024;
 
-/// PostgreSQL's table lock modes, weakest first.
+/// The table lock modes ops take (PostgreSQL's, less the three no op
+/// takes: ACCESS SHARE, ROW SHARE, EXCLUSIVE), weakest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LockMode {
-    AccessShare,
-    RowShare,
     RowExclusive,
     ShareUpdateExclusive,
     Share,
     ShareRowExclusive,
-    Exclusive,
     AccessExclusive,
 }
 
@@ -38,28 +36,11 @@ impl LockMode {
     /// As PostgreSQL's documentation and `LOCK TABLE` name it.
     pub fn sql(self) -> &'static str {
         match self {
-            LockMode::AccessShare => "ACCESS SHARE",
-            LockMode::RowShare => "ROW SHARE",
             LockMode::RowExclusive => "ROW EXCLUSIVE",
             LockMode::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
             LockMode::Share => "SHARE",
             LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
-            LockMode::Exclusive => "EXCLUSIVE",
             LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
-        }
-    }
-
-    /// As `pg_locks.mode` shows it.
-    pub fn pg_locks(self) -> &'static str {
-        match self {
-            LockMode::AccessShare => "AccessShareLock",
-            LockMode::RowShare => "RowShareLock",
-            LockMode::RowExclusive => "RowExclusiveLock",
-            LockMode::ShareUpdateExclusive => "ShareUpdateExclusiveLock",
-            LockMode::Share => "ShareLock",
-            LockMode::ShareRowExclusive => "ShareRowExclusiveLock",
-            LockMode::Exclusive => "ExclusiveLock",
-            LockMode::AccessExclusive => "AccessExclusiveLock",
         }
     }
 }
@@ -1269,7 +1250,6 @@ mod tests {
             assert!(locks(&op(none)).is_empty());
         }
         assert_eq!(AccessExclusive.sql(), "ACCESS EXCLUSIVE");
-        assert_eq!(ShareUpdateExclusive.pg_locks(), "ShareUpdateExclusiveLock");
         assert!(AccessExclusive > ShareRowExclusive && ShareRowExclusive > Share);
     }
 

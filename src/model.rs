@@ -1,5 +1,5 @@
 //! A schema as plain data, and the differ that turns two of them into ops,
-//! in plain Rust (the groundwork of autogenerate, issue 5).
+//! in plain Rust (the core of autogenerate).
 //!
 //! The model holds what the differ understands: enums with their ordered
 //! values, tables with columns (type, nullability, default, comment), the

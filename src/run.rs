@@ -126,10 +126,6 @@ impl Prepared {
         self.steps.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
-    }
-
     /// Run step `si` (announced with a NOTICE) and mark it applied or
     /// reverted; its log entry. Its ops run in the caller's transaction,
     /// each under bounded lock waits; or, for a step of concurrent index
@@ -697,31 +693,81 @@ struct Later<'a> {
 }
 
 impl Later<'_> {
-    /// Whether a later op mentions `value` as a string (in SQL quotes or as
-    /// a JSON string): it may use the value, so it must be usable at once.
+    /// Whether a later op mentions `value` (see [`op_mentions`]): it may
+    /// use the value, so it must be usable at once.
     fn mentions(&self, value: &str) -> bool {
-        let sql = format!("'{}'", value.replace('\'', "''"));
-        let json = serde_json::Value::String(value.to_string()).to_string();
         let rest = self.steps[self.step].ops[self.op + 1..].iter().chain(
             self.steps[self.step + 1..]
                 .iter()
                 .flat_map(|s| s.ops.iter()),
         );
-        // ops that define enums name values without using them as data
-        rest.filter(|op| {
-            !matches!(
-                op,
-                Op::CreateEnum { .. }
-                    | Op::DropEnum { .. }
-                    | Op::AddEnumValue { .. }
-                    | Op::DropEnumValue { .. }
-                    | Op::RenameEnumValue { .. }
-                    | Op::SetEnumValues { .. }
-            )
-        })
-        .map(|op| serde_json::to_string(op).unwrap_or_default())
-        .any(|text| text.contains(&sql) || text.contains(&json))
+        rest.into_iter().any(|op| op_mentions(op, value))
     }
+}
+
+/// Whether an op may use the enum value `value`: a string of its JSON is
+/// the value, holds it as a quoted SQL literal, or as an element of an
+/// array literal (`'{new,escalated}'`, a bulk_insert's `"{open,escalated}"`).
+/// Ops that define enums name values without using them as data.
+fn op_mentions(op: &Op, value: &str) -> bool {
+    if defines_enum(op) {
+        return false;
+    }
+    serde_json::to_value(op)
+        .map(|json| enums::json_mentions(&json, value))
+        .unwrap_or(true)
+}
+
+fn defines_enum(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::CreateEnum { .. }
+            | Op::DropEnum { .. }
+            | Op::AddEnumValue { .. }
+            | Op::DropEnumValue { .. }
+            | Op::RenameEnumValue { .. }
+            | Op::SetEnumValues { .. }
+    )
+}
+
+/// Before an op that uses a value this transaction added with `ADD VALUE`
+/// (an earlier `migrate.upgrade` call of the same transaction, or an
+/// `execute` op), swap its type for a new one with the same values, whose
+/// values are all usable at once.
+fn rebuild_for(op: &Op) -> Result<Vec<Line>> {
+    if defines_enum(op) {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for (schema, name, unusable) in catalog::unusable_values()? {
+        let used: Vec<String> = unusable
+            .iter()
+            .filter(|v| op_mentions(op, v))
+            .map(|v| literal(v))
+            .collect();
+        if used.is_empty() {
+            continue;
+        }
+        let Some(found) = catalog::existing_type(Some(&schema), &name)? else {
+            continue;
+        };
+        out.extend(
+            swap(
+                Some(&schema),
+                &name,
+                &found.values,
+                &[],
+                None,
+                &format!(
+                    "{} added earlier in this transaction, used before commit",
+                    used.join(", ")
+                ),
+                true,
+            )
+            .map_err(commit_first)?,
+        );
+    }
+    Ok(out)
 }
 
 /// The statements of an enum value op, planned from the live catalog: the
@@ -790,7 +836,9 @@ fn enum_statements(op: &Op, later: &Later) -> Result<Vec<Line>> {
                     &[],
                     None,
                     "a later op of this call uses the new value",
-                );
+                    true,
+                )
+                .map_err(commit_first);
             }
             Ok(vec![
                 Line::Note(format!(
@@ -825,6 +873,7 @@ fn enum_statements(op: &Op, later: &Later) -> Result<Vec<Line>> {
                 std::slice::from_ref(value),
                 replace_with.as_deref().map(|r| (value.as_str(), r)),
                 "PostgreSQL cannot drop an enum value",
+                false,
             )
         }
         Op::SetEnumValues { values, .. } => match enums::plan_values(&current, values) {
@@ -841,7 +890,9 @@ fn enum_statements(op: &Op, later: &Later) -> Result<Vec<Line>> {
                         &[],
                         None,
                         "a later op of this call uses a new value",
-                    );
+                        true,
+                    )
+                    .map_err(commit_first);
                 }
                 Ok(std::iter::once(Line::Note(format!(
                     "enum {ty}: ADD VALUE, catalog-only, no table is rewritten"
@@ -863,10 +914,25 @@ fn enum_statements(op: &Op, later: &Later) -> Result<Vec<Line>> {
                 } else {
                     "values are removed"
                 },
+                false,
             ),
         },
         _ => Ok(render(op).into_iter().map(Line::Sql).collect()),
     }
+}
+
+/// A swap that would only make new values usable at once, refused for
+/// what uses the type: committing first makes the values usable without it.
+fn commit_first(e: MigrateError) -> MigrateError {
+    if e.code != code::IN_USE {
+        return e;
+    }
+    e.with_hint(
+        "PostgreSQL lets no one use a value added by ADD VALUE before its transaction commits, \
+         and the swap that makes it usable at once cannot carry these over. Commit after adding \
+         the value and use it in a later transaction, or drop them in an earlier op and create \
+         them again after this one.",
+    )
 }
 
 /// The type swap's statements, or why it cannot be done.
@@ -877,6 +943,7 @@ fn swap(
     removed: &[String],
     replace: Option<(&str, &str)>,
     why: &str,
+    only_adds: bool,
 ) -> Result<Vec<Line>> {
     let ty = qualified(schema, name);
     let (facts, blockers) = catalog::swap_facts(schema, name)?;
@@ -884,7 +951,12 @@ fn swap(
         return Err(MigrateError::new(
             code::IN_USE,
             format!(
-                "cannot change enum {ty}: removing or reordering values swaps the type, and these use it: {}",
+                "cannot change enum {ty}: {} swaps the type, and these use it: {}",
+                if only_adds {
+                    "making a new value usable at once"
+                } else {
+                    "removing or reordering values"
+                },
                 blockers.join(", ")
             ),
         )
@@ -892,26 +964,61 @@ fn swap(
             "Drop them in an earlier op and create them again after this one; migrate_ext never uses CASCADE.",
         ));
     }
+    if !removed.is_empty() {
+        // a condition that names a removed value cannot be carried over to
+        // a type without it, and replace_with would change its meaning
+        let naming: Vec<String> = facts
+            .constraints
+            .iter()
+            .filter(|k| enums::expr_mentions(&k.def, name, removed))
+            .map(|k| format!("constraint {} of {}", ident(&k.name), k.table_sql))
+            .chain(
+                facts
+                    .indexes
+                    .iter()
+                    .filter(|i| enums::expr_mentions(&i.create, name, removed))
+                    .map(|i| format!("index {}", i.name_sql)),
+            )
+            .collect();
+        if !naming.is_empty() {
+            let values: Vec<String> = removed.iter().map(|v| literal(v)).collect();
+            return Err(MigrateError::new(
+                code::IN_USE,
+                format!(
+                    "cannot remove {} from enum {ty}: {} name it",
+                    values.join(", "),
+                    naming.join(", ")
+                ),
+            )
+            .with_hint(
+                "A condition that names the value cannot be carried over to a type without it: \
+                 drop it (drop_constraint, drop_index) in an earlier op, and add it back without the value after this one.",
+            ));
+        }
+    }
     if !removed.is_empty() && replace.is_none() {
         let holding = catalog::rows_holding(&facts.columns, removed)?;
         let defaults: Vec<String> = facts
             .columns
             .iter()
             .filter(|c| {
-                let d = c.default_sql.as_deref().unwrap_or("");
-                removed
-                    .iter()
-                    .any(|v| d.contains(&format!("{}::", literal(v))))
+                c.default_sql
+                    .as_deref()
+                    .is_some_and(|d| enums::expr_mentions(d, name, removed))
             })
             .map(|c| format!("{}.{}", c.table_sql, ident(&c.column)))
             .collect();
         if !holding.is_empty() || !defaults.is_empty() {
             let total: i64 = holding.iter().map(|(_, n)| n).sum();
             let list: Vec<String> = holding.iter().map(|(c, n)| format!("{c}: {n}")).collect();
-            let mut why = format!("{total} row(s) hold it ({})", list.join(", "));
-            if !defaults.is_empty() {
-                why.push_str(&format!("; it is the default of {}", defaults.join(", ")));
+            let mut parts = Vec::new();
+            if total > 0 {
+                parts.push(format!("{total} row(s) hold it ({})", list.join(", ")));
             }
+            if !defaults.is_empty() {
+                parts.push(format!("it is the default of {}", defaults.join(", ")));
+            }
+            let why = parts.join("; ");
             let values: Vec<String> = removed.iter().map(|v| literal(v)).collect();
             return Err(MigrateError::new(
                 code::HELD,
@@ -948,7 +1055,11 @@ fn planned(op: &Op, later: &Later) -> Result<Vec<Line>> {
         Op::AddEnumValue { .. } | Op::DropEnumValue { .. } | Op::SetEnumValues { .. } => {
             enum_statements(op, later)
         }
-        _ => Ok(render(op).into_iter().map(Line::Sql).collect()),
+        _ => {
+            let mut lines = rebuild_for(op)?;
+            lines.extend(render(op).into_iter().map(Line::Sql));
+            Ok(lines)
+        }
     }
 }
 

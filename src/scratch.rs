@@ -1,5 +1,5 @@
-//! A desired schema, evaluated by the server and thrown away (autogenerate,
-//! issue 5).
+//! A desired schema, evaluated by the server and thrown away
+//! (autogenerate).
 //!
 //! The server's raw parser splits the DDL into statements and names each
 //! one; `ddl::check` decides, before any of it runs, whether they all

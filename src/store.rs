@@ -55,35 +55,51 @@ pub fn load_graph() -> Result<Graph> {
         &[],
     )?
     .unwrap_or_default();
-    let mut rows = Vec::new();
+    // Split first, sort (created_at, id) keys that borrow from the text,
+    // then build the nodes once, in order: no node is moved by the sort.
+    let mut rows: Vec<(i64, &str, [&str; 3])> =
+        Vec::with_capacity(text.bytes().filter(|&b| b == 0x1d).count() + 1);
     for row in text.split('\x1d').filter(|r| !r.is_empty()) {
-        let fields: Vec<&str> = row.split('\x1f').collect();
-        let [id, parents, deps, labels, created] = fields[..] else {
+        let mut fields = row.split('\x1f');
+        let (Some(id), Some(parents), Some(deps), Some(labels), Some(created), None) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
             return Err(MigrateError::new(
                 crate::error::code::INTERNAL,
-                format!("the revision graph could not be read: a stored row has {} fields", fields.len()),
+                format!("the revision graph could not be read: a stored row has {} fields", row.split('\x1f').count()),
             )
             .with_hint("An id or branch label holds a control character: was a row written behind the triggers' back?"));
         };
-        let list = |s: &str| -> Vec<String> {
-            s.split('\x1e')
-                .filter(|x| !x.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
         rows.push((
             created.parse::<i64>().unwrap_or(0),
-            Node {
+            id,
+            [parents, deps, labels],
+        ));
+    }
+    // ids are unique, so the order is total and an unstable sort is exact
+    rows.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let list = |s: &str| -> Vec<String> {
+        s.split('\x1e')
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    Graph::new(
+        rows.into_iter()
+            .map(|(_, id, [parents, deps, labels])| Node {
                 id: id.to_string(),
                 parents: list(parents),
                 depends_on: list(deps),
                 labels: list(labels),
                 message: None,
-            },
-        ));
-    }
-    rows.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
-    Graph::new(rows.into_iter().map(|(_, node)| node).collect())
+            })
+            .collect(),
+    )
 }
 
 /// At head with nothing changed since the last run or stamp: the heads it
@@ -126,6 +142,110 @@ pub fn unchanged_heads() -> Result<Option<Vec<String>>> {
     let mut versions: Vec<String> = versions.into_iter().flatten().collect();
     versions.sort();
     Ok((!heads.is_empty() && sorted == versions).then_some(heads))
+}
+
+/// What `migrate.revision()` knows about the stored graph without loading
+/// it: the heads it recorded after its last insert, still valid when the
+/// digest of `migrate.revisions` (count and sum of the checksums' 64-bit
+/// hashes, the digest `unchanged_heads` uses) is the one recorded then. Any
+/// other write (a direct INSERT, a merge, a delete, an edit behind the
+/// triggers' back) changes the digest, and the heads are read from the
+/// graph again. One scan of the checksum column.
+pub struct StoredHeads {
+    /// the recorded heads, when still valid
+    pub heads: Option<Vec<String>>,
+    /// the digest now, as text (count, sum)
+    pub count: i64,
+    pub sum: String,
+}
+
+pub fn stored_heads() -> Result<StoredHeads> {
+    let row = read(
+        "SELECT s.stored_heads, s.stored_count = r.n AND s.stored_sum = r.h, r.n, r.h::pg_catalog.text \
+           FROM migrate.state s, \
+                (SELECT pg_catalog.count(*) AS n, \
+                        COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(checksum, 0)), 0) AS h \
+                   FROM migrate.revisions) r",
+        &[],
+        |rows| {
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            let row = rows.first();
+            Ok(Some((
+                row.get::<Vec<Option<String>>>(1)?,
+                row.get::<bool>(2)?,
+                row.get::<i64>(3)?,
+                row.get::<String>(4)?,
+            )))
+        },
+    )?;
+    let Some((heads, valid, Some(count), Some(sum))) = row else {
+        return Ok(StoredHeads {
+            heads: None,
+            count: 0,
+            sum: "0".into(),
+        });
+    };
+    Ok(StoredHeads {
+        heads: (valid == Some(true))
+            .then(|| heads.map(|h| h.into_iter().flatten().collect()))
+            .flatten(),
+        count,
+        sum,
+    })
+}
+
+/// After `migrate.revision()` stored `id`: record the heads now (None when
+/// unknown) and the digest, the one before plus the new row.
+pub fn remember_heads(before: &StoredHeads, heads: Option<Vec<String>>, id: &str) -> Result<()> {
+    write(
+        "UPDATE migrate.state SET stored_heads = $1, stored_count = $2 + 1, \
+                stored_sum = $3::pg_catalog.numeric + (SELECT pg_catalog.hashtextextended(checksum, 0) \
+                                                          FROM migrate.revisions WHERE id = $4)",
+        &[
+            heads.into(),
+            before.count.into(),
+            before.sum.as_str().into(),
+            id.into(),
+        ],
+    )
+}
+
+/// Whether a revision with this exact id is stored.
+pub fn is_stored(id: &str) -> Result<bool> {
+    Ok(read_one::<bool>(
+        "SELECT EXISTS (SELECT FROM migrate.revisions WHERE id = $1)",
+        &[id.into()],
+    )?
+    .unwrap_or(false))
+}
+
+/// The stored parents of revision `id`, None when it is not stored.
+pub fn parents_of(id: &str) -> Result<Option<Vec<String>>> {
+    read(
+        "SELECT down_revision FROM migrate.revisions WHERE id = $1",
+        &[id.into()],
+        |rows| {
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            Ok(rows
+                .first()
+                .get::<Vec<Option<String>>>(1)?
+                .map(|p| p.into_iter().flatten().collect()))
+        },
+    )
+}
+
+/// The revision that carries branch label `label`, or whose id it is.
+pub fn label_owner(label: &str) -> Result<Option<String>> {
+    read_one::<String>(
+        "SELECT id FROM migrate.revisions \
+          WHERE branch_labels @> ARRAY[$1]::pg_catalog.text[] OR id = $1 \
+          ORDER BY id = $1 LIMIT 1",
+        &[label.into()],
+    )
 }
 
 /// The rows of `migrate.version`.

@@ -289,14 +289,14 @@ pub fn bounded<T>(label: &str, mut f: impl FnMut() -> Result<T>) -> Result<T> {
         });
         let e = match outcome {
             Ok(v) => return Ok(v),
-            Err(e) if e.code == PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE => e,
+            Err(e) if e.code == crate::error::code::LOCK_TIMEOUT => e,
             Err(e) => return Err(e),
         };
         let waited = waited()?;
         tries += 1;
         if tries > retries {
             return Err(MigrateError::new(
-                PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE,
+                crate::error::code::LOCK_TIMEOUT,
                 format!(
                     "{label}: {} not granted in {tries} tries of {timeout}ms ({})",
                     waited.what,
