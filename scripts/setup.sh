@@ -15,6 +15,8 @@ PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config s
           build-essential libssl-dev ca-certificates)
 # pip fetches the wheels; a python3 with pip from elsewhere (pyenv) does too
 python3 -m pip --version >/dev/null 2>&1 || PACKAGES+=(python3 python3-pip)
+# scripts/import-alembic.py (and its test) makes a virtualenv for Alembic
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || PACKAGES+=(python3-venv)
 
 export PATH="$HOME/.cargo/bin:$PATH"
 if ! command -v cargo >/dev/null 2>&1; then

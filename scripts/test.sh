@@ -6,7 +6,10 @@
 # (tests/fuzz.py: 5,000 hostile op documents from a fixed seed per version,
 # so a run is repeatable; bench/fuzz.sh explores with random seeds),
 # pg_dump/pg_restore, an enum swap and its downgrade leaving pg_dump -s
-# unchanged, a hot standby; on 15 the extension upgrade from 0.1.0, on 18 the release
+# unchanged, a migrations folder exported and applied (tests/migrations.sh),
+# a hot standby; on 15 the extension upgrade from 0.1.0 and an Alembic
+# project imported and compared with Alembic's own run (tests/alembic.sh,
+# which makes a virtualenv with pinned Alembic), on 18 the release
 # package installed without Rust. Ends with "N passed, N failed".
 #
 # Each version's server is a private copy of its install (see server_copy in
@@ -99,9 +102,11 @@ for v in $VERSIONS; do
         --server-log "$WORK/pg$v/server.log"
     layer "dump and restore ($v)" bash tests/dump_restore.sh "$WORK/dump$v"
     layer "enum swap leaves pg_dump unchanged ($v)" bash tests/enum_swap_dump.sh "$WORK/enumdump$v"
+    layer "migrations folder ($v)" bash tests/migrations.sh "$WORK/migrations$v"
     layer "hot standby ($v)" bash tests/standby.sh "$WORK/standby$v" "$((PORT + 1))"
     if [ "$v" = 15 ]; then
         layer "extension upgrade from 0.1.0 ($v)" bash tests/upgrade.sh "$WORK/upgrade" "$((PORT + 2))" "$package"
+        layer "Alembic import ($v)" bash tests/alembic.sh "$WORK/alembic"
     fi
     if [ "$v" = 18 ]; then
         layer "release package without Rust ($v)" package_layer

@@ -2,22 +2,30 @@
 -- by the extension (migrate._revision, migrate._graph, migrate._check_*).
 
 -- JSON reaches Rust as text, so numbers keep every digit.
+-- down_revisions and branch_labels name every parent (in order) and every
+-- label, as a merge or an exported file needs; created_at keeps the time
+-- an exported revision was first written (it orders revisions that are
+-- otherwise unordered, e.g. the branches of a history).
 CREATE FUNCTION migrate.revision(message text,
                                  upgrade jsonb DEFAULT '[]',
                                  downgrade jsonb DEFAULT NULL,
                                  id text DEFAULT NULL,
                                  down_revision text DEFAULT NULL,
                                  branch_label text DEFAULT NULL,
-                                 depends_on text[] DEFAULT '{}')
+                                 depends_on text[] DEFAULT '{}',
+                                 down_revisions text[] DEFAULT NULL,
+                                 branch_labels text[] DEFAULT NULL,
+                                 created_at timestamptz DEFAULT NULL)
 RETURNS text
 LANGUAGE sql VOLATILE
 AS $$
     -- fully qualified, so that it stays inlinable and nothing on the
     -- caller's search_path can stand in for it
     SELECT migrate._revision(message, upgrade::pg_catalog.text, downgrade::pg_catalog.text, id,
-                             down_revision, branch_label, depends_on)
+                             down_revision, branch_label, depends_on,
+                             down_revisions, branch_labels, created_at)
 $$;
-COMMENT ON FUNCTION migrate.revision(text, jsonb, jsonb, text, text, text, text[]) IS
+COMMENT ON FUNCTION migrate.revision(text, jsonb, jsonb, text, text, text, text[], text[], text[], timestamptz) IS
     'Store a revision (alembic revision -m) and return its id.';
 
 CREATE FUNCTION migrate.history(range text)

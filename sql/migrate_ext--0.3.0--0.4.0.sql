@@ -18,3 +18,65 @@ ALTER TABLE migrate.state
 ALTER TABLE migrate.applied ADD COLUMN downgrade jsonb;
 COMMENT ON COLUMN migrate.applied.downgrade IS
     'The downgrade recorded from the catalog as the upgrade ran: per upgrade op, null or the ops that recreate what it changed.';
+
+-- Revisions as files: migrate.revision() takes every parent
+-- (down_revisions), every branch label (branch_labels) and created_at, so
+-- that migrate.export() can write any stored revision, merges included.
+DROP FUNCTION migrate.revision(text, jsonb, jsonb, text, text, text, text[]);
+DROP FUNCTION migrate._revision(text, text, text, text, text, text, text[]);
+CREATE  FUNCTION migrate."_revision"(
+	"message" TEXT, /* Option < & str > */
+	"upgrade" TEXT, /* Option < & str > */
+	"downgrade" TEXT, /* Option < & str > */
+	"id" TEXT, /* Option < & str > */
+	"down_revision" TEXT, /* Option < & str > */
+	"branch_label" TEXT, /* Option < & str > */
+	"depends_on" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
+	"down_revisions" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
+	"branch_labels" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
+	"created_at" timestamp with time zone /* Option < pgrx :: datum :: TimestampWithTimeZone > */
+) RETURNS TEXT /* String */
+
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'revision_wrapper';
+CREATE FUNCTION migrate.revision(message text,
+                                 upgrade jsonb DEFAULT '[]',
+                                 downgrade jsonb DEFAULT NULL,
+                                 id text DEFAULT NULL,
+                                 down_revision text DEFAULT NULL,
+                                 branch_label text DEFAULT NULL,
+                                 depends_on text[] DEFAULT '{}',
+                                 down_revisions text[] DEFAULT NULL,
+                                 branch_labels text[] DEFAULT NULL,
+                                 created_at timestamptz DEFAULT NULL)
+RETURNS text
+LANGUAGE sql VOLATILE
+AS $$
+    -- fully qualified, so that it stays inlinable and nothing on the
+    -- caller's search_path can stand in for it
+    SELECT migrate._revision(message, upgrade::pg_catalog.text, downgrade::pg_catalog.text, id,
+                             down_revision, branch_label, depends_on,
+                             down_revisions, branch_labels, created_at)
+$$;
+COMMENT ON FUNCTION migrate.revision(text, jsonb, jsonb, text, text, text, text[], text[], text[], timestamptz) IS
+    'Store a revision (alembic revision -m) and return its id.';
+CREATE  FUNCTION migrate."export"(
+	"revision" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TEXT /* String */
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'export_wrapper';
+CREATE  FUNCTION migrate."export_range"(
+	"range" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'export_range_wrapper';
+CREATE  FUNCTION migrate."export_files"(
+	"range" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"seq" INT,  /* i32 */
+	"id" TEXT,  /* String */
+	"file" TEXT,  /* String */
+	"content" TEXT  /* String */
+)
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'export_files_wrapper';

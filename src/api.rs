@@ -18,6 +18,8 @@ mod migrate {
     /// (in `sql/functions.sql`) passes the JSON as text, so that numbers keep
     /// their digits and malformed JSON is an error rather than a crash.
     #[pg_extern(name = "_revision")]
+    // one argument per parameter of the SQL function
+    #[allow(clippy::too_many_arguments)]
     fn revision(
         message: Option<&str>,
         upgrade: Option<&str>,
@@ -26,6 +28,9 @@ mod migrate {
         down_revision: Option<&str>,
         branch_label: Option<&str>,
         depends_on: Option<Vec<Option<String>>>,
+        down_revisions: Option<Vec<Option<String>>>,
+        branch_labels: Option<Vec<Option<String>>>,
+        created_at: Option<pgrx::datum::TimestampWithTimeZone>,
     ) -> String {
         entry("migrate.revision", Access::Write, || {
             author::revision(RevisionArgs {
@@ -36,8 +41,50 @@ mod migrate {
                 down_revision,
                 branch_label,
                 depends_on: depends_on.unwrap_or_default(),
+                down_revisions,
+                branch_labels,
+                created_at,
             })
         })
+    }
+
+    /// The SQL file that stores `revision` again (NULL: every revision,
+    /// parents first).
+    #[pg_extern]
+    fn export(revision: default!(Option<&str>, "NULL")) -> String {
+        entry("migrate.export", Access::Read, || {
+            crate::export::export(revision)
+        })
+    }
+
+    /// The SQL file that stores the revisions of an Alembic range
+    /// (`start:end`, as `migrate.history(range)` takes), parents first.
+    #[pg_extern]
+    fn export_range(range: Option<&str>) -> String {
+        entry("migrate.export_range", Access::Read, || {
+            crate::export::export_range(range)
+        })
+    }
+
+    /// One file per revision (NULL: every revision, else an Alembic range),
+    /// parents first: its place, id, file name and content.
+    #[pg_extern]
+    #[allow(clippy::type_complexity)]
+    fn export_files(
+        range: default!(Option<&str>, "NULL"),
+    ) -> TableIterator<
+        'static,
+        (
+            name!(seq, i32),
+            name!(id, String),
+            name!(file, String),
+            name!(content, String),
+        ),
+    > {
+        let files = entry("migrate.export_files", Access::Read, || {
+            crate::export::export_files(range)
+        });
+        TableIterator::new(files.into_iter().map(|f| (f.seq, f.id, f.file, f.content)))
     }
 
     /// A merge revision of the given revisions (default: every head).

@@ -9,6 +9,7 @@ use crate::target::{check_id, check_label};
 use pgrx::prelude::*;
 use serde_json::Value;
 
+#[derive(Default)]
 pub struct RevisionArgs<'a> {
     pub message: Option<&'a str>,
     pub upgrade: Option<&'a str>,
@@ -17,6 +18,41 @@ pub struct RevisionArgs<'a> {
     pub down_revision: Option<&'a str>,
     pub branch_label: Option<&'a str>,
     pub depends_on: Vec<Option<String>>,
+    /// every parent, in order (a merge has several); excludes `down_revision`
+    pub down_revisions: Option<Vec<Option<String>>>,
+    /// every branch label; excludes `branch_label`
+    pub branch_labels: Option<Vec<Option<String>>>,
+    /// when the revision was written (default: now), as an exported file keeps it
+    pub created_at: Option<pgrx::datum::TimestampWithTimeZone>,
+}
+
+/// The one list a singular and a plural argument give: not both, no NULL.
+fn one_list(
+    label: &str,
+    single: Option<&str>,
+    plural: &Option<Vec<Option<String>>>,
+    names: (&str, &str),
+) -> Result<Option<Vec<String>>> {
+    match (single, plural) {
+        (Some(_), Some(_)) => Err(MigrateError::invalid(format!(
+            "revision {label}: give {} or {}, not both",
+            names.0, names.1
+        ))),
+        (Some(s), None) => Ok(Some(vec![s.to_string()])),
+        (None, Some(list)) => list
+            .iter()
+            .map(|x| {
+                x.clone().ok_or_else(|| {
+                    MigrateError::invalid(format!(
+                        "revision {label}: {} must not contain NULL",
+                        names.1
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Store a new revision and return its id. Storing the very same revision
@@ -30,9 +66,27 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
     if let Some(id) = a.id {
         check_id(id)?;
     }
-    if let Some(l) = a.branch_label {
+    let labels = one_list(
+        label,
+        a.branch_label,
+        &a.branch_labels,
+        ("branch_label", "branch_labels"),
+    )?
+    .unwrap_or_default();
+    for (i, l) in labels.iter().enumerate() {
         check_label(l)?;
+        if labels[..i].contains(l) {
+            return Err(MigrateError::invalid(format!(
+                "revision {label}: branch label {l} is given twice"
+            )));
+        }
     }
+    let parent_specs = one_list(
+        label,
+        a.down_revision,
+        &a.down_revisions,
+        ("down_revision", "down_revisions"),
+    )?;
     let upgrade = a.upgrade.ok_or_else(|| {
         MigrateError::new(
             code::NULL,
@@ -43,15 +97,18 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
     check_ops(label, upgrade, a.downgrade)?;
 
     let known = Known::new()?;
-    let parents = match a.down_revision.map(str::trim) {
-        Some("base") => vec![],
-        Some("") => {
-            return Err(MigrateError::invalid("down_revision must not be empty")
-                .with_hint("Name the parent revision, or 'base' for a new root."))
+    let mut parents = Vec::new();
+    for spec in parent_specs.iter().flatten() {
+        match spec.trim() {
+            // 'base' alone is a new root; in a list, '{}' is
+            "base" if a.down_revision.is_some() => {}
+            "" => {
+                return Err(MigrateError::invalid("down_revision must not be empty")
+                    .with_hint("Name the parent revision, or 'base' for a new root."))
+            }
+            spec => parents.push(known.one(spec)?),
         }
-        Some(spec) => vec![known.one(spec)?],
-        None => Vec::new(),
-    };
+    }
     let mut depends_on = Vec::with_capacity(a.depends_on.len());
     for d in &a.depends_on {
         let spec = d.as_deref().ok_or_else(|| {
@@ -61,7 +118,6 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
         })?;
         depends_on.push(known.one(spec)?);
     }
-    let labels: Vec<String> = a.branch_label.iter().map(|l| l.to_string()).collect();
     for l in &labels {
         if let Some(owner) = store::label_owner(l)?.filter(|o| Some(o.as_str()) != a.id) {
             return Err(MigrateError::new(
@@ -76,7 +132,7 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
         if let Some(stored_parents) = store::parents_of(id)? {
             let same =
                 store::same_revision(id, a.message, upgrade, a.downgrade, &depends_on, &labels)?;
-            let parents_same = a.down_revision.is_none() || stored_parents == parents;
+            let parents_same = parent_specs.is_none() || stored_parents == parents;
             if same && parents_same {
                 notice!("revision {id} is already stored with the same content; nothing to do");
                 return Ok(id.to_string());
@@ -89,7 +145,7 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
             .with_hint("Choose another id, or leave id out to generate one."));
         }
     }
-    let parents = match a.down_revision {
+    let parents = match parent_specs {
         Some(_) => parents,
         None => known.single_head().map_err(|e| {
             e.with_hint(
@@ -116,6 +172,7 @@ pub fn revision(a: RevisionArgs) -> Result<String> {
         message: a.message,
         upgrade,
         downgrade: a.downgrade,
+        created_at: a.created_at,
     })?;
     store::remember_heads(&known.stored, heads_after, &id)?;
     Ok(id)
@@ -284,6 +341,7 @@ pub fn merge(
         message: Some(&message),
         upgrade: "[]",
         downgrade: None,
+        created_at: None,
     })?;
     Ok(id)
 }

@@ -146,9 +146,7 @@ pub fn autogenerate(
         upgrade: Some(&upgrade),
         downgrade: Some(&downgrade),
         id,
-        down_revision: None,
-        branch_label: None,
-        depends_on: vec![],
+        ..RevisionArgs::default()
     })
     .map(Some)
 }

@@ -3,8 +3,9 @@
 //! The pure core: [`ops`] (parsing), [`render`] (SQL), [`graph`] (the
 //! revision graph), [`plan`] (steps for a target), [`target`] (targets and
 //! ids), [`enums`] (enum value plans), [`model`] (schema model and differ),
-//! [`ddl`] (which statements a desired schema may hold), [`inverse`]
-//! (the ops that recreate what an upgrade op removes), [`quote`],
+//! [`ddl`] (which statements a desired schema may hold), [`export`]
+//! (revisions as SQL files), [`inverse`] (the ops that recreate what an
+//! upgrade op removes), [`quote`],
 //! [`error`].
 //! The shell that touches the server: [`catalog`] (PostgreSQL's catalogs),
 //! [`capture`] (what an upgrade op changes, read before it runs),
@@ -29,6 +30,7 @@ mod dryrun;
 mod enums;
 mod error;
 mod errpos;
+mod export;
 mod graph;
 mod inverse;
 mod lint;

@@ -321,13 +321,15 @@ pub struct NewRevision<'a> {
     /// JSON text, as the caller gave it
     pub upgrade: &'a str,
     pub downgrade: Option<&'a str>,
+    /// NULL: now()
+    pub created_at: Option<pgrx::datum::TimestampWithTimeZone>,
 }
 
 pub fn insert_revision(r: NewRevision) -> Result<()> {
     write(
         "INSERT INTO migrate.revisions \
-                (id, down_revision, depends_on, branch_labels, message, upgrade, downgrade) \
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)",
+                (id, down_revision, depends_on, branch_labels, message, upgrade, downgrade, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, COALESCE($8, pg_catalog.now()))",
         &[
             r.id.into(),
             r.parents.into(),
@@ -336,6 +338,7 @@ pub fn insert_revision(r: NewRevision) -> Result<()> {
             r.message.into(),
             r.upgrade.into(),
             r.downgrade.into(),
+            r.created_at.into(),
         ],
     )
 }
