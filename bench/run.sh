@@ -7,7 +7,10 @@
 #    very same statements (taken from migrate.log) run by psql in one
 #    transaction on another fresh database; REPEAT rounds alternate the two.
 #    Prints the medians, their ratio (target <= 1.05 at N = 1000) and the
-#    spread of the per-round ratios.
+#    spread of the per-round ratios; and the ratio of the two backends' CPU
+#    time (from /proc/<pid>/schedstat: what the server itself spent, not
+#    counting waits for a core, so it holds on a busy machine), median and
+#    spread.
 #
 # 2. A long-lived project: a graph of 10,000 and 100,000 revisions (a chain,
 #    a side branch every 500 revisions, merges). Times, in the server (the
@@ -67,13 +70,22 @@ ROW
 
 median() { python3 -c "import statistics, sys; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
 
+# the backend's CPU time (ms) from /proc/<pid>/schedstat, around a run:
+# unlike wall time, it does not count waiting for the other core's tenants
+cat >"$WORK/cpu0.sql" <<'SQL'
+SELECT pg_catalog.split_part(pg_catalog.pg_read_file('/proc/' || pg_catalog.pg_backend_pid() || '/schedstat'), ' ', 1) AS cpu0 \gset
+SQL
+cat >"$WORK/cpu1.sql" <<'SQL'
+SELECT round((pg_catalog.split_part(pg_catalog.pg_read_file('/proc/' || pg_catalog.pg_backend_pid() || '/schedstat'), ' ', 1)::bigint - :cpu0) / 1e6, 1);
+SQL
+
 if part 1; then
 echo "== 1. engine overhead: migrate.upgrade('head') beside the same statements through psql"
-printf '%6s %10s %10s %8s %16s %14s\n' revisions engine_ms plain_ms ratio ratio_spread engine_ms/rev
+printf '%6s %10s %10s %8s %16s %14s %24s\n' revisions engine_ms plain_ms ratio ratio_spread engine_ms/rev 'cpu_ratio (spread)'
 declare -A per_rev
 for n in "${SIZES[@]}"; do
     revisions_sql "$n" >"$WORK/revisions.sql"
-    engines=(); plains=(); ratios=()
+    engines=(); plains=(); ratios=(); cpu_ratios=()
     for r in $(seq 1 "$REPEAT"); do
         psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_engine" -c "DROP DATABASE IF EXISTS bench_plain" \
             -c "CREATE DATABASE bench_engine" -c "CREATE DATABASE bench_plain"
@@ -88,24 +100,27 @@ for n in "${SIZES[@]}"; do
         fi
         psql -X -q -d postgres -c "CHECKPOINT"
         t0=$(ms_now)
-        psql -X -q -v ON_ERROR_STOP=1 -d bench_engine -c "SET client_min_messages = warning" \
-            -c "SELECT migrate.upgrade('head')" >/dev/null
+        ce=$(psql -X -q -At -v ON_ERROR_STOP=1 -d bench_engine -c "SET client_min_messages = warning" \
+            -f "$WORK/cpu0.sql" -c "SELECT pg_catalog.count(*) FROM (SELECT migrate.upgrade('head')) s" \
+            -f "$WORK/cpu1.sql" | tail -1)
         t1=$(ms_now)
         psql -X -q -d postgres -c "CHECKPOINT"
         t2=$(ms_now)
-        psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_plain -c "SET client_min_messages = warning" \
-            -f "$WORK/plain.sql" >/dev/null
+        cp=$(psql -X -q -At -1 -v ON_ERROR_STOP=1 -d bench_plain -c "SET client_min_messages = warning" \
+            -f "$WORK/cpu0.sql" -f "$WORK/plain.sql" -f "$WORK/cpu1.sql" | tail -1)
         t3=$(ms_now)
         engines+=($((t1 - t0))); plains+=($((t3 - t2)))
         ratios+=("$(python3 -c "print($((t1 - t0)) / max($((t3 - t2)), 1))")")
+        cpu_ratios+=("$(python3 -c "print($ce / max($cp, 0.001))")")
     done
     e=$(median "${engines[@]}"); p=$(median "${plains[@]}")
     stmts=$(wc -l <"$WORK/plain.sql")
     spread=$(python3 -c "import sys; r = [float(x) for x in sys.argv[1:]]; print(f'{min(r):.2f}-{max(r):.2f}')" "${ratios[@]}")
+    cpu=$(python3 -c "import statistics, sys; r = [float(x) for x in sys.argv[1:]]; print(f'{statistics.median(r):.3f} ({min(r):.2f}-{max(r):.2f})')" "${cpu_ratios[@]}")
     per=$(python3 -c "print(f'{$e / $n:.2f}')")
     per_rev[$n]=$per
-    printf '%6s %10.0f %10.0f %8s %16s %14s   (%s statements, median of %s alternating rounds)\n' \
-        "$n" "$e" "$p" "$(python3 -c "print(f'{$e / $p:.3f}')")" "$spread" "$per" "$stmts" "$REPEAT"
+    printf '%6s %10.0f %10.0f %8s %16s %14s %24s   (%s statements, median of %s alternating rounds)\n' \
+        "$n" "$e" "$p" "$(python3 -c "print(f'{$e / $p:.3f}')")" "$spread" "$per" "$cpu" "$stmts" "$REPEAT"
 done
 first=${SIZES[0]}; last=${SIZES[-1]}
 echo "growth: time per revision at $last vs $first revisions: $(python3 -c "print(f'{${per_rev[$last]} / ${per_rev[$first]}:.2f}x')") (1.00x = linear)"
