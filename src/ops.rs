@@ -417,6 +417,23 @@ impl AddConstraint {
     }
 }
 
+/// What an op acts on (see [`Op::subject`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    /// a table, a type or an index, by its own name (`bulk_insert`: the
+    /// table it fills)
+    Object {
+        schema: Option<&'a str>,
+        name: &'a str,
+    },
+    /// a column, constraint or index of a table
+    Part {
+        schema: Option<&'a str>,
+        table: &'a str,
+        name: &'a str,
+    },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConstraintKind {
@@ -610,6 +627,68 @@ impl Op {
             Op::DropEnumValue { .. } => "drop_enum_value",
             Op::SetEnumValues { .. } => "set_enum_values",
         }
+    }
+
+    /// The object the op acts on, as its fields name it (`None` for raw
+    /// SQL).
+    pub fn subject(&self) -> Option<Subject<'_>> {
+        fn object<'a>(schema: &'a Option<String>, name: &'a str) -> Subject<'a> {
+            Subject::Object {
+                schema: schema.as_deref(),
+                name,
+            }
+        }
+        fn part<'a>(schema: &'a Option<String>, table: &'a str, name: &'a str) -> Subject<'a> {
+            Subject::Part {
+                schema: schema.as_deref(),
+                table,
+                name,
+            }
+        }
+        Some(match self {
+            Op::Execute { .. } => return None,
+            Op::CreateEnum { schema, name, .. }
+            | Op::DropEnum { schema, name }
+            | Op::RenameEnum { schema, name, .. }
+            | Op::AddEnumValue { schema, name, .. }
+            | Op::RenameEnumValue { schema, name, .. }
+            | Op::DropEnumValue { schema, name, .. }
+            | Op::SetEnumValues { schema, name, .. }
+            | Op::CreateTable { schema, name, .. }
+            | Op::DropTable { schema, name }
+            | Op::RenameTable { schema, name, .. }
+            | Op::DropIndex { schema, name, .. } => object(schema, name),
+            Op::BulkInsert { schema, table, .. } => object(schema, table),
+            Op::AddColumn {
+                schema,
+                table,
+                column,
+            } => part(schema, table, &column.name),
+            Op::DropColumn {
+                schema,
+                table,
+                column,
+            }
+            | Op::RenameColumn {
+                schema,
+                table,
+                column,
+                ..
+            } => part(schema, table, column),
+            Op::AlterColumn(a) => part(&a.schema, &a.table, &a.column),
+            Op::CreateIndex(i) => part(&i.schema, &i.table, &i.name),
+            Op::AddConstraint(c) => part(&c.schema, &c.table, &c.name),
+            Op::DropConstraint {
+                schema,
+                table,
+                name,
+            }
+            | Op::ValidateConstraint {
+                schema,
+                table,
+                name,
+            } => part(schema, table, name),
+        })
     }
 
     /// Whether the op must run at top level, outside any transaction
@@ -1561,6 +1640,42 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), OPS.len());
+    }
+
+    #[test]
+    fn subjects() {
+        let shown: Vec<String> = one_of_each()
+            .into_iter()
+            .map(|json| {
+                let ops = parse(json!([json])).unwrap();
+                match ops[0].subject() {
+                    Some(Subject::Object { schema, name }) => format!("{schema:?} {name}"),
+                    Some(Subject::Part {
+                        schema,
+                        table,
+                        name,
+                    }) => format!("{schema:?} {table}.{name}"),
+                    None => "-".into(),
+                }
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "None t", "None t", "None t", "None t.c", "None t.c", "None t.c", "None t.c",
+                "None t.i", "None i", "None t.k", "None t.k", "None t.k", "None t", "-", "None e",
+                "None e", "None e", "None e", "None e", "None e", "None e",
+            ]
+        );
+        let ops = parse(json!([{"op":"add_column","schema":"s","table":"t","column":{"name":"c","type":"int"}}])).unwrap();
+        assert_eq!(
+            ops[0].subject(),
+            Some(Subject::Part {
+                schema: Some("s"),
+                table: "t",
+                name: "c"
+            })
+        );
     }
 
     #[test]
