@@ -6,7 +6,7 @@ use crate::author::{self, RevisionArgs};
 use crate::catalog;
 use crate::error::{code, MigrateError, Result};
 use crate::model::{self, Model};
-use crate::ops::{self, Op};
+use crate::ops::{self, Op, Subject};
 use crate::scratch;
 use crate::store;
 use pgrx::prelude::*;
@@ -153,31 +153,19 @@ pub fn autogenerate(
 
 /// One line per op for `check`'s detail: the op and what it names.
 pub fn describe(op: &Op) -> String {
-    let json = serde_json::to_value(op).unwrap_or_default();
     let mut line = op.kind().to_string();
     if let Op::Execute { sql, .. } = op {
         line.push_str(": ");
         line.push_str(&crate::render::one_line(sql));
         return line;
     }
-    let name = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let object = match (name("table"), name("name")) {
-        (Some(t), Some(n)) => Some(format!("{t}.{n}")),
-        (Some(t), None) => json
-            .get("column")
-            .map(|c| match c {
-                serde_json::Value::String(s) => format!("{t}.{s}"),
-                other => format!(
-                    "{t}.{}",
-                    other.get("name").and_then(|v| v.as_str()).unwrap_or("?")
-                ),
-            })
-            .or(Some(t)),
-        (None, n) => n,
-    };
-    if let Some(o) = object {
-        line.push(' ');
-        line.push_str(&o);
+    match op.subject() {
+        Some(Subject::Part { table, name, .. }) => line.push_str(&format!(" {table}.{name}")),
+        Some(Subject::Object { name, .. }) => {
+            line.push(' ');
+            line.push_str(name);
+        }
+        None => {}
     }
     if model::destructive(op) {
         line.push_str(" (destructive)");

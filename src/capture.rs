@@ -40,17 +40,13 @@ pub fn record(op: &Op) -> Result<Vec<Op>> {
                 &c.dependents,
             ))
         }
-        Op::AlterColumn {
-            schema,
-            table,
-            column,
-            ..
-        } => {
-            let Some(rel) = oid_of("to_regclass", &qualified(schema.as_deref(), table))? else {
+        Op::AlterColumn(a) => {
+            let Some(rel) = oid_of("to_regclass", &qualified(a.schema.as_deref(), &a.table))?
+            else {
                 return Ok(vec![]);
             };
-            Ok(match column_facts(rel, column)? {
-                Some(c) => inverse::alter_column(op, &c.schema, &c.column),
+            Ok(match column_facts(rel, &a.column)? {
+                Some(c) => inverse::alter_column(a, &c.schema, &c.column),
                 None => vec![],
             })
         }

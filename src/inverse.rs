@@ -13,7 +13,7 @@
 //! MATCH FULL...).
 
 use crate::error::{code, MigrateError};
-use crate::ops::{Column, Identity, Op, ServerDefault};
+use crate::ops::{AlterColumn, Column, Identity, Op, ServerDefault};
 use crate::quote::{ident, literal, qualified};
 use serde::Deserialize;
 
@@ -136,15 +136,11 @@ fn needs_values(c: &ColumnFacts) -> bool {
 
 /// The comment of a column, as an `alter_column`.
 fn column_comment(schema: &str, table: &str, c: &ColumnFacts) -> Option<Op> {
-    c.comment.as_ref().map(|text| Op::AlterColumn {
-        schema: Some(schema.into()),
-        table: table.into(),
-        column: c.name.clone(),
-        type_name: None,
-        using: None,
-        nullable: None,
-        server_default: None,
-        comment: Some(Some(text.clone())),
+    c.comment.as_ref().map(|text| {
+        Op::AlterColumn(AlterColumn {
+            comment: Some(Some(text.clone())),
+            ..AlterColumn::on(Some(schema), table, &c.name)
+        })
     })
 }
 
@@ -309,34 +305,22 @@ pub fn drop_table(t: &TableFacts) -> Vec<Op> {
 /// comment, for what the op changes. A type change is undone with a cast
 /// back, and restores the default too (PostgreSQL casts a default along
 /// with the column).
-pub fn alter_column(op: &Op, schema: &str, c: &ColumnFacts) -> Vec<Op> {
-    let Op::AlterColumn {
-        table,
-        column,
-        type_name,
-        nullable,
-        server_default,
-        comment,
-        ..
-    } = op
-    else {
-        return vec![];
-    };
-    let retyped = type_name.is_some();
-    vec![Op::AlterColumn {
+pub fn alter_column(op: &AlterColumn, schema: &str, c: &ColumnFacts) -> Vec<Op> {
+    let retyped = op.type_name.is_some();
+    vec![Op::AlterColumn(AlterColumn {
         schema: Some(schema.into()),
-        table: table.clone(),
-        column: column.clone(),
+        table: op.table.clone(),
+        column: op.column.clone(),
         type_name: retyped.then(|| c.type_name.clone()),
-        using: retyped.then(|| format!("{}::{}", ident(column), c.type_name)),
-        nullable: nullable.map(|_| !c.not_null),
-        server_default: if server_default.is_some() || (retyped && c.default.is_some()) {
+        using: retyped.then(|| format!("{}::{}", ident(&op.column), c.type_name)),
+        nullable: op.nullable.map(|_| !c.not_null),
+        server_default: if op.server_default.is_some() || (retyped && c.default.is_some()) {
             Some(c.default.clone().map(ServerDefault::Sql))
         } else {
             None
         },
-        comment: comment.as_ref().map(|_| c.comment.clone()),
-    }]
+        comment: op.comment.as_ref().map(|_| c.comment.clone()),
+    })]
 }
 
 /// `drop_index`: the index as the catalog defines it, and its comment.
@@ -564,22 +548,27 @@ mod tests {
         );
     }
 
+    fn altered(json: serde_json::Value) -> AlterColumn {
+        match serde_json::from_value(json) {
+            Ok(Op::AlterColumn(a)) => a,
+            other => panic!("not an alter_column: {other:?}"),
+        }
+    }
+
     #[test]
     fn an_altered_column_gets_back_what_the_op_changed() {
         let mut c = col("c", "character varying(20)", true);
         c.default = Some("'x'::character varying".into());
-        let op: Op = serde_json::from_value(
+        let op = altered(
             json!({"op":"alter_column","table":"t","column":"c","type":"text","nullable":true}),
-        )
-        .unwrap();
+        );
         assert_eq!(
             rendered(&alter_column(&op, "public", &c)),
             ["ALTER TABLE \"public\".\"t\" ALTER COLUMN \"c\" TYPE character varying(20) USING (\"c\"::character varying(20)), ALTER COLUMN \"c\" SET NOT NULL, ALTER COLUMN \"c\" SET DEFAULT ('x'::character varying)"]
         );
-        let op: Op = serde_json::from_value(
+        let op = altered(
             json!({"op":"alter_column","table":"t","column":"c","server_default":null,"comment":"new"}),
-        )
-        .unwrap();
+        );
         assert_eq!(
             rendered(&alter_column(&op, "public", &c)),
             [

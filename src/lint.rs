@@ -12,7 +12,9 @@
 //! transaction, so every lock an op takes is held until that transaction
 //! ends, across the revisions of the call.
 
-use crate::ops::{is_serial, ConstraintKind, Op, ServerDefault};
+use crate::ops::{
+    is_serial, AddConstraint, AlterColumn, ConstraintKind, CreateIndex, Op, ServerDefault,
+};
 use crate::quote::{ident, qualified};
 use std::collections::{HashMap, HashSet};
 
@@ -75,29 +77,21 @@ pub fn locks(op: &Op) -> Vec<(String, LockMode)> {
         | Op::DropColumn { schema, table, .. }
         | Op::RenameColumn { schema, table, .. }
         | Op::DropConstraint { schema, table, .. } => on(schema, table, AccessExclusive),
-        Op::AlterColumn {
-            schema,
-            table,
-            type_name,
-            nullable,
-            server_default,
-            ..
-        } => {
+        Op::AlterColumn(a) => {
             // COMMENT ON COLUMN alone takes SHARE UPDATE EXCLUSIVE
-            let alters = type_name.is_some() || nullable.is_some() || server_default.is_some();
             on(
-                schema,
-                table,
-                if alters {
+                &a.schema,
+                &a.table,
+                if a.alters() {
                     AccessExclusive
                 } else {
                     ShareUpdateExclusive
                 },
             )
         }
-        Op::CreateIndex { schema, table, .. } => on(
-            schema,
-            table,
+        Op::CreateIndex(i) => on(
+            &i.schema,
+            &i.table,
             if op.is_concurrent() {
                 ShareUpdateExclusive
             } else {
@@ -113,13 +107,13 @@ pub fn locks(op: &Op) -> Vec<(String, LockMode)> {
                 AccessExclusive
             },
         ),
-        Op::AddConstraint {
+        Op::AddConstraint(AddConstraint {
             schema,
             table,
             kind,
             references,
             ..
-        } => match (kind, references) {
+        }) => match (kind, references) {
             (ConstraintKind::ForeignKey, Some(r)) => {
                 let mut out = on(schema, table, ShareRowExclusive);
                 let referenced = qualified(r.schema.as_deref(), &r.table);
@@ -448,7 +442,7 @@ fn rules(
         Op::CreateTable { schema, name, .. } => {
             st.new_tables.insert(qualified(schema.as_deref(), name));
         }
-        Op::AddConstraint {
+        Op::AddConstraint(AddConstraint {
             schema,
             table,
             name,
@@ -457,7 +451,7 @@ fn rules(
             expression,
             not_valid,
             ..
-        } => {
+        }) => {
             let t = qualified(schema.as_deref(), table);
             let tab = st.table(&t);
             let lock = if *kind == ConstraintKind::ForeignKey {
@@ -575,7 +569,7 @@ fn rules(
                 st.proven.insert((key.0.clone(), c));
             }
         }
-        Op::AlterColumn {
+        Op::AlterColumn(AlterColumn {
             schema,
             table,
             column,
@@ -583,7 +577,7 @@ fn rules(
             using,
             nullable,
             ..
-        } => {
+        }) => {
             let t = qualified(schema.as_deref(), table);
             let tab = st.table(&t);
             if !tab.populated() {
@@ -626,7 +620,12 @@ fn rules(
                 );
             }
         }
-        Op::CreateIndex { schema, table, name, .. } => {
+        Op::CreateIndex(CreateIndex {
+            schema,
+            table,
+            name,
+            ..
+        }) => {
             let t = qualified(schema.as_deref(), table);
             if !op.is_concurrent() && st.table(&t).big() {
                 warn(

@@ -7,7 +7,10 @@
 //! Types, defaults and expressions are PostgreSQL's own text, read with the
 //! schema on the search_path so that both sides print names alike.
 
-use crate::ops::{is_serial, Column, ConstraintKind, Identity, Op, References, ServerDefault};
+use crate::ops::{
+    is_serial, AddConstraint, AlterColumn, Column, ConstraintKind, CreateIndex, Identity, Op,
+    References, ServerDefault,
+};
 use crate::quote::{ident, literal, qualified};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -495,10 +498,10 @@ pub fn destructive(op: &Op) -> bool {
             | Op::SetEnumValues { .. }
     ) || matches!(
         op,
-        Op::AlterColumn {
+        Op::AlterColumn(AlterColumn {
             type_name: Some(_),
             ..
-        }
+        })
     )
 }
 
@@ -522,16 +525,10 @@ fn op_column(c: &ModelColumn) -> Column {
 }
 
 fn comment_column(schema: &str, table: &str, c: &ModelColumn) -> Op {
-    Op::AlterColumn {
-        schema: Some(schema.to_string()),
-        table: table.to_string(),
-        column: c.name.clone(),
-        type_name: None,
-        using: None,
-        nullable: None,
-        server_default: None,
+    Op::AlterColumn(AlterColumn {
         comment: Some(c.comment.clone()),
-    }
+        ..AlterColumn::on(Some(schema), table, &c.name)
+    })
 }
 
 /// The ops that change column `old` into `new` (same name, same
@@ -572,16 +569,10 @@ fn alter(schema: &str, table: &str, old: &ModelColumn, new: &ModelColumn) -> Vec
     // text -> enum: drop it first, set the new one with the type
     let retype_default = type_name.is_some() && old.default.is_some();
     if retype_default {
-        ops.push(Op::AlterColumn {
-            schema: Some(schema.to_string()),
-            table: table.to_string(),
-            column: new.name.clone(),
-            type_name: None,
-            using: None,
-            nullable: None,
+        ops.push(Op::AlterColumn(AlterColumn {
             server_default: Some(None),
-            comment: None,
-        });
+            ..AlterColumn::on(Some(schema), table, &new.name)
+        }));
     }
     let server_default = if to_serial {
         Some(Some(ServerDefault::Sql(format!(
@@ -593,7 +584,7 @@ fn alter(schema: &str, table: &str, old: &ModelColumn, new: &ModelColumn) -> Vec
     } else {
         (from_serial || old.default != new.default).then(|| default_of(&new.default))
     };
-    let changed = Op::AlterColumn {
+    let changed = AlterColumn {
         schema: Some(schema.to_string()),
         table: table.to_string(),
         column: new.name.clone(),
@@ -605,17 +596,8 @@ fn alter(schema: &str, table: &str, old: &ModelColumn, new: &ModelColumn) -> Vec
         server_default,
         comment: (old.comment != new.comment).then(|| new.comment.clone()),
     };
-    if !matches!(
-        &changed,
-        Op::AlterColumn {
-            type_name: None,
-            nullable: None,
-            server_default: None,
-            comment: None,
-            ..
-        }
-    ) {
-        ops.push(changed);
+    if !changed.is_empty() {
+        ops.push(Op::AlterColumn(changed));
     }
     // a new sequence for a column that already holds values starts past
     // them, so that the next row does not collide
@@ -678,7 +660,7 @@ fn add_constraint(schema: &str, table: &str, name: &str, k: &Constraint) -> Op {
             ident(name)
         ));
     }
-    Op::AddConstraint {
+    Op::AddConstraint(AddConstraint {
         schema: Some(schema.to_string()),
         table: table.to_string(),
         name: name.to_string(),
@@ -691,7 +673,7 @@ fn add_constraint(schema: &str, table: &str, name: &str, k: &Constraint) -> Op {
         deferrable: k.deferrable,
         initially_deferred: k.initially_deferred,
         not_valid: false,
-    }
+    })
 }
 
 fn create_index(schema: &str, table: &str, name: &str, i: &Index) -> Op {
@@ -717,7 +699,7 @@ fn create_index(schema: &str, table: &str, name: &str, i: &Index) -> Op {
                 .collect(),
         )
     };
-    Op::CreateIndex {
+    Op::CreateIndex(CreateIndex {
         schema: Some(schema.to_string()),
         name: name.to_string(),
         table: table.to_string(),
@@ -727,7 +709,7 @@ fn create_index(schema: &str, table: &str, name: &str, i: &Index) -> Op {
         where_: i.predicate.clone(),
         method: Some(i.method.clone()),
         concurrently: false,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -865,7 +847,7 @@ mod tests {
             ]
         );
         // the foreign key goes last on the way up, first on the way down
-        assert!(matches!(&up[4], Op::AddConstraint { name, .. } if name == "payment_account_fk"));
+        assert!(matches!(&up[4], Op::AddConstraint(c) if c.name == "payment_account_fk"));
         let down = diff(&to, &Model::default(), "public");
         assert_eq!(
             kinds(&down),
@@ -888,13 +870,13 @@ mod tests {
         // a value removed: the enum changes after the columns
         assert_eq!(kinds(&up), ["alter_column", "drop_enum_value"]);
         match &up[0] {
-            Op::AlterColumn {
+            Op::AlterColumn(AlterColumn {
                 type_name,
                 nullable,
                 server_default,
                 comment,
                 ..
-            } => {
+            }) => {
                 assert_eq!(type_name.as_deref(), Some("bigint"));
                 assert_eq!(nullable, &None);
                 assert_eq!(server_default, &None);
@@ -1031,7 +1013,7 @@ mod tests {
         match op {
             Op::CreateTable { columns, .. } => columns.iter().any(|c| c.type_name == ty),
             Op::AddColumn { column, .. } => column.type_name == ty,
-            Op::AlterColumn { type_name, .. } => type_name.as_deref() == Some(ty.as_str()),
+            Op::AlterColumn(a) => a.type_name.as_deref() == Some(ty.as_str()),
             _ => false,
         }
     }
@@ -1061,7 +1043,7 @@ mod tests {
                     }
                 }
                 for (i, op) in ops.iter().enumerate() {
-                    if let Op::AddConstraint { references: Some(r), .. } = op {
+                    if let Op::AddConstraint(AddConstraint { references: Some(r), .. }) = op {
                         // a foreign key comes after the table it references
                         let created = first(&ops, |o| matches!(o, Op::CreateTable { name, .. } if *name == r.table));
                         if let Some(c) = created {

@@ -82,53 +82,9 @@ pub enum Op {
     /// `ALTER TABLE table ALTER COLUMN column ...`: any of a new type (with
     /// `using`), nullability, a default set or dropped (`null`), a comment
     /// set or dropped (`null`).
-    AlterColumn {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        schema: Option<String>,
-        table: String,
-        column: String,
-        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-        type_name: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        using: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        nullable: Option<bool>,
-        #[serde(
-            default,
-            deserialize_with = "present",
-            skip_serializing_if = "Option::is_none"
-        )]
-        server_default: Option<Option<ServerDefault>>,
-        #[serde(
-            default,
-            deserialize_with = "present",
-            skip_serializing_if = "Option::is_none"
-        )]
-        comment: Option<Option<String>>,
-    },
+    AlterColumn(AlterColumn),
     /// `CREATE [UNIQUE] INDEX name ON table [USING method] (...) [WHERE ...]`.
-    CreateIndex {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        schema: Option<String>,
-        name: String,
-        table: String,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        columns: Vec<String>,
-        /// SQL expressions, written as given (like `execute`)
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        expressions: Vec<String>,
-        #[serde(default, skip_serializing_if = "is_false")]
-        unique: bool,
-        /// a partial index's predicate, SQL written as given
-        #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
-        where_: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        method: Option<String>,
-        /// `CREATE INDEX CONCURRENTLY`: built at top level by
-        /// `CALL migrate.run`, writes to the table go on meanwhile
-        #[serde(default, skip_serializing_if = "is_false")]
-        concurrently: bool,
-    },
+    CreateIndex(CreateIndex),
     /// `DROP INDEX name`.
     DropIndex {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,33 +95,7 @@ pub enum Op {
         concurrently: bool,
     },
     /// `ALTER TABLE table ADD CONSTRAINT name ...`.
-    AddConstraint {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        schema: Option<String>,
-        table: String,
-        name: String,
-        kind: ConstraintKind,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        columns: Vec<String>,
-        /// a check constraint's condition, SQL written as given
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        expression: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        references: Option<References>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        on_delete: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        on_update: Option<String>,
-        #[serde(default, skip_serializing_if = "is_false")]
-        deferrable: bool,
-        #[serde(default, skip_serializing_if = "is_false")]
-        initially_deferred: bool,
-        /// `NOT VALID` (check and foreign key constraints only): existing
-        /// rows are not checked now; `validate_constraint` checks them later
-        /// under a weaker lock.
-        #[serde(default, skip_serializing_if = "is_false")]
-        not_valid: bool,
-    },
+    AddConstraint(AddConstraint),
     /// `ALTER TABLE table DROP CONSTRAINT name`.
     DropConstraint {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -235,6 +165,272 @@ pub enum Op {
         name: String,
         value: String,
         new_value: String,
+    },
+}
+
+/// `alter_column`'s fields: what of one column changes. A field left out
+/// (`None`) is left as it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlterColumn {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    pub table: String,
+    pub column: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub using: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nullable: Option<bool>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub server_default: Option<Option<ServerDefault>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub comment: Option<Option<String>>,
+}
+
+/// `create_index`'s fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateIndex {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    pub name: String,
+    pub table: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+    /// SQL expressions, written as given (like `execute`)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expressions: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unique: bool,
+    /// a partial index's predicate, SQL written as given
+    #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
+    pub where_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// `CREATE INDEX CONCURRENTLY`: built at top level by
+    /// `CALL migrate.run`, writes to the table go on meanwhile
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub concurrently: bool,
+}
+
+/// `add_constraint`'s fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddConstraint {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    pub table: String,
+    pub name: String,
+    pub kind: ConstraintKind,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+    /// a check constraint's condition, SQL written as given
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<References>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_delete: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deferrable: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub initially_deferred: bool,
+    /// `NOT VALID` (check and foreign key constraints only): existing
+    /// rows are not checked now; `validate_constraint` checks them later
+    /// under a weaker lock.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub not_valid: bool,
+}
+
+impl AlterColumn {
+    /// An `alter_column` of `schema.table.column` that changes nothing
+    /// yet: set the fields that change.
+    pub fn on(schema: Option<&str>, table: &str, column: &str) -> AlterColumn {
+        AlterColumn {
+            schema: schema.map(str::to_string),
+            table: table.to_string(),
+            column: column.to_string(),
+            type_name: None,
+            using: None,
+            nullable: None,
+            server_default: None,
+            comment: None,
+        }
+    }
+
+    /// Whether the op changes the column itself (`ALTER TABLE`), not only
+    /// its comment.
+    pub fn alters(&self) -> bool {
+        self.type_name.is_some() || self.nullable.is_some() || self.server_default.is_some()
+    }
+
+    /// Whether the op changes nothing at all.
+    pub fn is_empty(&self) -> bool {
+        !self.alters() && self.comment.is_none()
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        schema_ok(&self.schema)?;
+        name_ok("table", &self.table)?;
+        name_ok("column", &self.column)?;
+        if let Some(t) = &self.type_name {
+            check_type_text(t)?;
+        }
+        match (&self.type_name, &self.using) {
+            (None, Some(_)) => return Err("field \"using\" needs a \"type\"".into()),
+            (_, Some(u)) => sql_ok("using", u)?,
+            _ => {}
+        }
+        if let Some(Some(d)) = &self.server_default {
+            default_ok(d)?;
+        }
+        if let Some(Some(c)) = &self.comment {
+            if c.contains('\0') {
+                return Err("comment must not contain a NUL character".into());
+            }
+        }
+        if self.is_empty() {
+            return Err(
+                "alter_column needs at least one of type, nullable, server_default, comment".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl CreateIndex {
+    fn validate(&self) -> std::result::Result<(), String> {
+        schema_ok(&self.schema)?;
+        name_ok("name", &self.name)?;
+        name_ok("table", &self.table)?;
+        for c in &self.columns {
+            name_ok("columns", c)?;
+        }
+        for e in &self.expressions {
+            sql_ok("expressions", e)?;
+        }
+        if self.columns.is_empty() && self.expressions.is_empty() {
+            return Err("create_index needs columns or expressions".into());
+        }
+        if let Some(w) = &self.where_ {
+            sql_ok("where", w)?;
+        }
+        if let Some(m) = &self.method {
+            name_ok("method", m)?;
+        }
+        Ok(())
+    }
+
+    /// The `drop_index` that undoes it (concurrently when it was built so).
+    pub fn inverse(&self) -> Op {
+        Op::DropIndex {
+            schema: self.schema.clone(),
+            name: self.name.clone(),
+            concurrently: self.concurrently,
+        }
+    }
+}
+
+impl AddConstraint {
+    fn validate(&self) -> std::result::Result<(), String> {
+        schema_ok(&self.schema)?;
+        name_ok("table", &self.table)?;
+        name_ok("name", &self.name)?;
+        for c in &self.columns {
+            name_ok("columns", c)?;
+        }
+        let fk = self.kind == ConstraintKind::ForeignKey;
+        let check = self.kind == ConstraintKind::Check;
+        match (check, &self.expression) {
+            (true, None) => return Err("a check constraint needs \"expression\"".into()),
+            (true, Some(e)) => sql_ok("expression", e)?,
+            (false, Some(_)) => return Err("only a check constraint takes \"expression\"".into()),
+            (false, None) => {}
+        }
+        if check && !self.columns.is_empty() {
+            return Err("a check constraint takes no \"columns\"".into());
+        }
+        if !check && self.columns.is_empty() {
+            return Err("this constraint needs \"columns\"".into());
+        }
+        match (fk, &self.references) {
+            (true, None) => return Err("a foreign key needs \"references\"".into()),
+            (true, Some(r)) => {
+                schema_ok(&r.schema)?;
+                name_ok("references.table", &r.table)?;
+                for c in &r.columns {
+                    name_ok("references.columns", c)?;
+                }
+                if r.columns.len() != self.columns.len() {
+                    return Err("a foreign key needs as many references.columns as columns".into());
+                }
+            }
+            (false, Some(_)) => return Err("only a foreign key takes \"references\"".into()),
+            (false, None) => {}
+        }
+        for (field, action) in [
+            ("on_delete", &self.on_delete),
+            ("on_update", &self.on_update),
+        ] {
+            if let Some(a) = action {
+                if !fk {
+                    return Err(format!("only a foreign key takes \"{field}\""));
+                }
+                if fk_action(a).is_none() {
+                    return Err(format!(
+                        "{field} {a:?} is not one of cascade, restrict, set null, set default, no action"
+                    ));
+                }
+            }
+        }
+        if (self.deferrable || self.initially_deferred) && check {
+            return Err("a check constraint cannot be deferrable".into());
+        }
+        if self.initially_deferred && !self.deferrable {
+            return Err("initially_deferred needs deferrable".into());
+        }
+        if self.not_valid && !check && !fk {
+            return Err("only a check or foreign key constraint takes \"not_valid\"".into());
+        }
+        Ok(())
+    }
+
+    /// The `drop_constraint` that undoes it.
+    pub fn inverse(&self) -> Op {
+        Op::DropConstraint {
+            schema: self.schema.clone(),
+            table: self.table.clone(),
+            name: self.name.clone(),
+        }
+    }
+}
+
+/// What an op acts on (see [`Op::subject`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    /// a table, a type or an index, by its own name (`bulk_insert`: the
+    /// table it fills)
+    Object {
+        schema: Option<&'a str>,
+        name: &'a str,
+    },
+    /// a column, constraint or index of a table
+    Part {
+        schema: Option<&'a str>,
+        table: &'a str,
+        name: &'a str,
     },
 }
 
@@ -418,10 +614,10 @@ impl Op {
             Op::DropTable { .. } => "drop_table",
             Op::RenameTable { .. } => "rename_table",
             Op::RenameColumn { .. } => "rename_column",
-            Op::AlterColumn { .. } => "alter_column",
-            Op::CreateIndex { .. } => "create_index",
+            Op::AlterColumn(_) => "alter_column",
+            Op::CreateIndex(_) => "create_index",
             Op::DropIndex { .. } => "drop_index",
-            Op::AddConstraint { .. } => "add_constraint",
+            Op::AddConstraint(_) => "add_constraint",
             Op::DropConstraint { .. } => "drop_constraint",
             Op::ValidateConstraint { .. } => "validate_constraint",
             Op::BulkInsert { .. } => "bulk_insert",
@@ -433,15 +629,77 @@ impl Op {
         }
     }
 
+    /// The object the op acts on, as its fields name it (`None` for raw
+    /// SQL).
+    pub fn subject(&self) -> Option<Subject<'_>> {
+        fn object<'a>(schema: &'a Option<String>, name: &'a str) -> Subject<'a> {
+            Subject::Object {
+                schema: schema.as_deref(),
+                name,
+            }
+        }
+        fn part<'a>(schema: &'a Option<String>, table: &'a str, name: &'a str) -> Subject<'a> {
+            Subject::Part {
+                schema: schema.as_deref(),
+                table,
+                name,
+            }
+        }
+        Some(match self {
+            Op::Execute { .. } => return None,
+            Op::CreateEnum { schema, name, .. }
+            | Op::DropEnum { schema, name }
+            | Op::RenameEnum { schema, name, .. }
+            | Op::AddEnumValue { schema, name, .. }
+            | Op::RenameEnumValue { schema, name, .. }
+            | Op::DropEnumValue { schema, name, .. }
+            | Op::SetEnumValues { schema, name, .. }
+            | Op::CreateTable { schema, name, .. }
+            | Op::DropTable { schema, name }
+            | Op::RenameTable { schema, name, .. }
+            | Op::DropIndex { schema, name, .. } => object(schema, name),
+            Op::BulkInsert { schema, table, .. } => object(schema, table),
+            Op::AddColumn {
+                schema,
+                table,
+                column,
+            } => part(schema, table, &column.name),
+            Op::DropColumn {
+                schema,
+                table,
+                column,
+            }
+            | Op::RenameColumn {
+                schema,
+                table,
+                column,
+                ..
+            } => part(schema, table, column),
+            Op::AlterColumn(a) => part(&a.schema, &a.table, &a.column),
+            Op::CreateIndex(i) => part(&i.schema, &i.table, &i.name),
+            Op::AddConstraint(c) => part(&c.schema, &c.table, &c.name),
+            Op::DropConstraint {
+                schema,
+                table,
+                name,
+            }
+            | Op::ValidateConstraint {
+                schema,
+                table,
+                name,
+            } => part(schema, table, name),
+        })
+    }
+
     /// Whether the op must run at top level, outside any transaction
     /// (`CREATE/DROP INDEX CONCURRENTLY`).
     pub fn is_concurrent(&self) -> bool {
         matches!(
             self,
-            Op::CreateIndex {
+            Op::CreateIndex(CreateIndex {
                 concurrently: true,
                 ..
-            } | Op::DropIndex {
+            }) | Op::DropIndex {
                 concurrently: true,
                 ..
             }
@@ -451,7 +709,9 @@ impl Op {
     /// The same op, run inside a transaction (the dry run's stand-in).
     pub fn without_concurrently(&self) -> Op {
         let mut op = self.clone();
-        if let Op::CreateIndex { concurrently, .. } | Op::DropIndex { concurrently, .. } = &mut op {
+        if let Op::CreateIndex(CreateIndex { concurrently, .. })
+        | Op::DropIndex { concurrently, .. } = &mut op
+        {
             *concurrently = false;
         }
         op
@@ -465,7 +725,7 @@ impl Op {
     pub fn recorded_inverse(&self) -> bool {
         matches!(
             self,
-            Op::AlterColumn { .. }
+            Op::AlterColumn(_)
                 | Op::DropColumn { .. }
                 | Op::DropTable { .. }
                 | Op::DropConstraint { .. }
@@ -535,26 +795,8 @@ impl Op {
                 column: new_name.clone(),
                 new_name: column.clone(),
             }),
-            Op::CreateIndex {
-                schema,
-                name,
-                concurrently,
-                ..
-            } => Some(Op::DropIndex {
-                schema: schema.clone(),
-                name: name.clone(),
-                concurrently: *concurrently,
-            }),
-            Op::AddConstraint {
-                schema,
-                table,
-                name,
-                ..
-            } => Some(Op::DropConstraint {
-                schema: schema.clone(),
-                table: table.clone(),
-                name: name.clone(),
-            }),
+            Op::CreateIndex(i) => Some(i.inverse()),
+            Op::AddConstraint(c) => Some(c.inverse()),
             Op::RenameEnum {
                 schema,
                 name,
@@ -578,7 +820,7 @@ impl Op {
             Op::DropEnum { .. }
             | Op::DropColumn { .. }
             | Op::DropTable { .. }
-            | Op::AlterColumn { .. }
+            | Op::AlterColumn(_)
             | Op::DropIndex { .. }
             | Op::DropConstraint { .. }
             | Op::ValidateConstraint { .. }
@@ -703,152 +945,9 @@ impl Op {
                 name_ok("column", column)?;
                 name_ok("new_name", new_name)
             }
-            Op::AlterColumn {
-                schema,
-                table,
-                column,
-                type_name,
-                using,
-                nullable,
-                server_default,
-                comment,
-            } => {
-                schema_ok(schema)?;
-                name_ok("table", table)?;
-                name_ok("column", column)?;
-                if let Some(t) = type_name {
-                    check_type_text(t)?;
-                }
-                match (type_name, using) {
-                    (None, Some(_)) => return Err("field \"using\" needs a \"type\"".into()),
-                    (_, Some(u)) => sql_ok("using", u)?,
-                    _ => {}
-                }
-                if let Some(Some(d)) = server_default {
-                    default_ok(d)?;
-                }
-                if let Some(Some(c)) = comment {
-                    if c.contains('\0') {
-                        return Err("comment must not contain a NUL character".into());
-                    }
-                }
-                if type_name.is_none()
-                    && nullable.is_none()
-                    && server_default.is_none()
-                    && comment.is_none()
-                {
-                    return Err("alter_column needs at least one of type, nullable, server_default, comment".into());
-                }
-                Ok(())
-            }
-            Op::CreateIndex {
-                schema,
-                name,
-                table,
-                columns,
-                expressions,
-                where_,
-                method,
-                ..
-            } => {
-                schema_ok(schema)?;
-                name_ok("name", name)?;
-                name_ok("table", table)?;
-                for c in columns {
-                    name_ok("columns", c)?;
-                }
-                for e in expressions {
-                    sql_ok("expressions", e)?;
-                }
-                if columns.is_empty() && expressions.is_empty() {
-                    return Err("create_index needs columns or expressions".into());
-                }
-                if let Some(w) = where_ {
-                    sql_ok("where", w)?;
-                }
-                if let Some(m) = method {
-                    name_ok("method", m)?;
-                }
-                Ok(())
-            }
-            Op::AddConstraint {
-                schema,
-                table,
-                name,
-                kind,
-                columns,
-                expression,
-                references,
-                on_delete,
-                on_update,
-                deferrable,
-                initially_deferred,
-                not_valid,
-            } => {
-                schema_ok(schema)?;
-                name_ok("table", table)?;
-                name_ok("name", name)?;
-                for c in columns {
-                    name_ok("columns", c)?;
-                }
-                let fk = *kind == ConstraintKind::ForeignKey;
-                let check = *kind == ConstraintKind::Check;
-                match (check, expression) {
-                    (true, None) => return Err("a check constraint needs \"expression\"".into()),
-                    (true, Some(e)) => sql_ok("expression", e)?,
-                    (false, Some(_)) => {
-                        return Err("only a check constraint takes \"expression\"".into())
-                    }
-                    (false, None) => {}
-                }
-                if check && !columns.is_empty() {
-                    return Err("a check constraint takes no \"columns\"".into());
-                }
-                if !check && columns.is_empty() {
-                    return Err("this constraint needs \"columns\"".into());
-                }
-                match (fk, references) {
-                    (true, None) => return Err("a foreign key needs \"references\"".into()),
-                    (true, Some(r)) => {
-                        schema_ok(&r.schema)?;
-                        name_ok("references.table", &r.table)?;
-                        for c in &r.columns {
-                            name_ok("references.columns", c)?;
-                        }
-                        if r.columns.len() != columns.len() {
-                            return Err(
-                                "a foreign key needs as many references.columns as columns".into(),
-                            );
-                        }
-                    }
-                    (false, Some(_)) => {
-                        return Err("only a foreign key takes \"references\"".into())
-                    }
-                    (false, None) => {}
-                }
-                for (field, action) in [("on_delete", on_delete), ("on_update", on_update)] {
-                    if let Some(a) = action {
-                        if !fk {
-                            return Err(format!("only a foreign key takes \"{field}\""));
-                        }
-                        if fk_action(a).is_none() {
-                            return Err(format!(
-                                "{field} {a:?} is not one of cascade, restrict, set null, set default, no action"
-                            ));
-                        }
-                    }
-                }
-                if (*deferrable || *initially_deferred) && check {
-                    return Err("a check constraint cannot be deferrable".into());
-                }
-                if *initially_deferred && !*deferrable {
-                    return Err("initially_deferred needs deferrable".into());
-                }
-                if *not_valid && !check && !fk {
-                    return Err("only a check or foreign key constraint takes \"not_valid\"".into());
-                }
-                Ok(())
-            }
+            Op::AlterColumn(a) => a.validate(),
+            Op::CreateIndex(i) => i.validate(),
+            Op::AddConstraint(c) => c.validate(),
             Op::DropConstraint {
                 schema,
                 table,
@@ -1431,6 +1530,154 @@ mod tests {
         assert!(err.message.contains("nulable"), "{}", err.message);
     }
 
+    /// The struct-backed ops refuse unknown fields as the others do, and
+    /// name the fields they take.
+    #[test]
+    fn struct_backed_ops_refuse_unknown_fields() {
+        for (op, fields) in [
+            (
+                json!({"op":"alter_column","table":"t","column":"c","nullable":true,"colour":1}),
+                "`schema`, `table`, `column`, `type`, `using`, `nullable`, `server_default`, `comment`",
+            ),
+            (
+                json!({"op":"create_index","name":"i","table":"t","columns":["a"],"colour":1}),
+                "`schema`, `name`, `table`, `columns`, `expressions`, `unique`, `where`, `method`, `concurrently`",
+            ),
+            (
+                json!({"op":"add_constraint","table":"t","name":"c","kind":"unique","columns":["a"],"colour":1}),
+                "`schema`, `table`, `name`, `kind`, `columns`, `expression`, `references`, `on_delete`, `on_update`, `deferrable`, `initially_deferred`, `not_valid`",
+            ),
+        ] {
+            let kind = op["op"].as_str().unwrap().to_string();
+            let err = parse(json!([op])).unwrap_err();
+            assert_eq!(err.sqlstate(), "22023");
+            assert_eq!(
+                err.message,
+                format!(
+                    "revision abc, upgrade op 1 ({kind}): unknown field `colour`, expected one of {fields}"
+                )
+            );
+            // without the stray field the op parses, its tag and all
+            let mut ok = op.clone();
+            ok.as_object_mut().unwrap().remove("colour");
+            let ops = parse(json!([ok])).unwrap();
+            assert_eq!(ops[0].kind(), kind);
+            assert_eq!(to_json(&ops), json!([ok]));
+        }
+    }
+
+    /// One op of each kind, in the order of [`OPS`].
+    fn one_of_each() -> Vec<Value> {
+        vec![
+            json!({"op":"create_table","name":"t","columns":[{"name":"a","type":"int"}]}),
+            json!({"op":"drop_table","name":"t"}),
+            json!({"op":"rename_table","name":"t","new_name":"u"}),
+            json!({"op":"add_column","table":"t","column":{"name":"c","type":"int"}}),
+            json!({"op":"drop_column","table":"t","column":"c"}),
+            json!({"op":"rename_column","table":"t","column":"c","new_name":"d"}),
+            json!({"op":"alter_column","table":"t","column":"c","nullable":true}),
+            json!({"op":"create_index","name":"i","table":"t","columns":["a"]}),
+            json!({"op":"drop_index","name":"i"}),
+            json!({"op":"add_constraint","table":"t","name":"k","kind":"unique","columns":["a"]}),
+            json!({"op":"drop_constraint","table":"t","name":"k"}),
+            json!({"op":"validate_constraint","table":"t","name":"k"}),
+            json!({"op":"bulk_insert","table":"t","rows":[{"a":1}]}),
+            json!({"op":"execute","sql":"SELECT 1"}),
+            json!({"op":"create_enum","name":"e","values":["a"]}),
+            json!({"op":"drop_enum","name":"e"}),
+            json!({"op":"rename_enum","name":"e","new_name":"f"}),
+            json!({"op":"add_enum_value","name":"e","value":"b"}),
+            json!({"op":"rename_enum_value","name":"e","value":"a","new_value":"c"}),
+            json!({"op":"drop_enum_value","name":"e","value":"a"}),
+            json!({"op":"set_enum_values","name":"e","values":["a"]}),
+        ]
+    }
+
+    /// The op list is written three times: the enum (its serde tags),
+    /// [`OPS`] and [`Op::kind`]. They agree, and name every variant.
+    #[test]
+    fn ops_list_kinds_and_serde_tags_agree() {
+        // no wildcard: a new variant must be added here, and then to
+        // `one_of_each` for the count below to hold
+        fn variant(op: &Op) -> usize {
+            match op {
+                Op::CreateTable { .. } => 0,
+                Op::DropTable { .. } => 1,
+                Op::RenameTable { .. } => 2,
+                Op::AddColumn { .. } => 3,
+                Op::DropColumn { .. } => 4,
+                Op::RenameColumn { .. } => 5,
+                Op::AlterColumn(_) => 6,
+                Op::CreateIndex(_) => 7,
+                Op::DropIndex { .. } => 8,
+                Op::AddConstraint(_) => 9,
+                Op::DropConstraint { .. } => 10,
+                Op::ValidateConstraint { .. } => 11,
+                Op::BulkInsert { .. } => 12,
+                Op::Execute { .. } => 13,
+                Op::CreateEnum { .. } => 14,
+                Op::DropEnum { .. } => 15,
+                Op::RenameEnum { .. } => 16,
+                Op::AddEnumValue { .. } => 17,
+                Op::RenameEnumValue { .. } => 18,
+                Op::DropEnumValue { .. } => 19,
+                Op::SetEnumValues { .. } => 20,
+            }
+        }
+        let examples = one_of_each();
+        assert_eq!(examples.len(), OPS.len());
+        for (i, (json, tag)) in examples.iter().zip(OPS).enumerate() {
+            // serde reads the tag in OPS as this variant...
+            assert_eq!(json["op"], tag);
+            let ops = parse(json!([json])).unwrap();
+            assert_eq!(variant(&ops[0]), i, "{tag}");
+            // ...kind() names it so...
+            assert_eq!(ops[0].kind(), tag);
+            // ...and serde writes that tag back
+            assert_eq!(to_json(&ops)[0]["op"], tag);
+        }
+        let mut unique = OPS.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), OPS.len());
+    }
+
+    #[test]
+    fn subjects() {
+        let shown: Vec<String> = one_of_each()
+            .into_iter()
+            .map(|json| {
+                let ops = parse(json!([json])).unwrap();
+                match ops[0].subject() {
+                    Some(Subject::Object { schema, name }) => format!("{schema:?} {name}"),
+                    Some(Subject::Part {
+                        schema,
+                        table,
+                        name,
+                    }) => format!("{schema:?} {table}.{name}"),
+                    None => "-".into(),
+                }
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "None t", "None t", "None t", "None t.c", "None t.c", "None t.c", "None t.c",
+                "None t.i", "None i", "None t.k", "None t.k", "None t.k", "None t", "-", "None e",
+                "None e", "None e", "None e", "None e", "None e", "None e",
+            ]
+        );
+        let ops = parse(json!([{"op":"add_column","schema":"s","table":"t","column":{"name":"c","type":"int"}}])).unwrap();
+        assert_eq!(
+            ops[0].subject(),
+            Some(Subject::Part {
+                schema: Some("s"),
+                table: "t",
+                name: "c"
+            })
+        );
+    }
+
     #[test]
     fn shapes_are_checked() {
         assert!(parse(json!({"op":"execute"})).is_err());
@@ -1509,8 +1756,8 @@ mod tests {
             if !matches!(
                 op,
                 Op::CreateTable { .. }
-                    | Op::CreateIndex { .. }
-                    | Op::AddConstraint { .. }
+                    | Op::CreateIndex(_)
+                    | Op::AddConstraint(_)
                     | Op::AddEnumValue { .. }
             ) {
                 assert_eq!(op.inverse().and_then(|i| i.inverse()).as_ref(), Some(op));
@@ -1749,7 +1996,7 @@ mod tests {
                 )
                     .prop_filter("some change", |(_, _, _, n, c)| n.is_some() || c.is_some())
                     .prop_map(
-                        |(schema, table, column, nullable, comment)| Op::AlterColumn {
+                        |(schema, table, column, nullable, comment)| Op::AlterColumn(AlterColumn {
                             schema,
                             table,
                             column,
@@ -1758,10 +2005,10 @@ mod tests {
                             nullable,
                             server_default: None,
                             comment,
-                        }
+                        })
                     ),
                 (schema(), name(), name(), name(), any::<bool>()).prop_map(
-                    |(schema, name, table, col, unique)| Op::CreateIndex {
+                    |(schema, name, table, col, unique)| Op::CreateIndex(CreateIndex {
                         schema,
                         name,
                         table,
@@ -1771,7 +2018,7 @@ mod tests {
                         where_: None,
                         method: None,
                         concurrently: false,
-                    }
+                    })
                 ),
                 (schema(), name(), name()).prop_map(|(schema, name, value)| Op::AddEnumValue {
                     schema,

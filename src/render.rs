@@ -9,7 +9,10 @@
 //! Rendering depends on the op alone, so what `migrate.log` records is what
 //! an offline rendering of the same op prints.
 
-use crate::ops::{fk_action, Column, ConstraintKind, Identity, Op, ServerDefault};
+use crate::ops::{
+    fk_action, AddConstraint, AlterColumn, Column, ConstraintKind, CreateIndex, Identity, Op,
+    ServerDefault,
+};
 use crate::quote::{ident, literal, qualified};
 
 /// The SQL statements one op runs, in order.
@@ -93,81 +96,8 @@ pub fn render(op: &Op) -> Vec<String> {
             ident(column),
             ident(new_name)
         )],
-        Op::AlterColumn {
-            schema,
-            table,
-            column,
-            type_name,
-            using,
-            nullable,
-            server_default,
-            comment,
-        } => {
-            let t = qualified(schema.as_deref(), table);
-            let c = ident(column);
-            let mut actions = Vec::new();
-            if let Some(ty) = type_name {
-                let mut a = format!("ALTER COLUMN {c} TYPE {}", ty.trim());
-                if let Some(u) = using {
-                    a.push_str(&format!(" USING ({u})"));
-                }
-                actions.push(a);
-            }
-            match nullable {
-                Some(true) => actions.push(format!("ALTER COLUMN {c} DROP NOT NULL")),
-                Some(false) => actions.push(format!("ALTER COLUMN {c} SET NOT NULL")),
-                None => {}
-            }
-            match server_default {
-                Some(Some(d)) => {
-                    actions.push(format!("ALTER COLUMN {c} SET DEFAULT {}", default_sql(d)))
-                }
-                Some(None) => actions.push(format!("ALTER COLUMN {c} DROP DEFAULT")),
-                None => {}
-            }
-            let mut out = Vec::new();
-            if !actions.is_empty() {
-                out.push(format!("ALTER TABLE {t} {}", actions.join(", ")));
-            }
-            if let Some(text) = comment {
-                out.push(format!(
-                    "COMMENT ON COLUMN {t}.{c} IS {}",
-                    text.as_deref()
-                        .map(literal)
-                        .unwrap_or_else(|| "NULL".into())
-                ));
-            }
-            out
-        }
-        Op::CreateIndex {
-            schema,
-            name,
-            table,
-            columns,
-            expressions,
-            unique,
-            where_,
-            method,
-            concurrently,
-        } => {
-            let mut keys: Vec<String> = columns.iter().map(|c| ident(c)).collect();
-            keys.extend(expressions.iter().map(|e| format!("({e})")));
-            let mut sql = format!(
-                "CREATE {}INDEX {}{} ON {}",
-                if *unique { "UNIQUE " } else { "" },
-                if *concurrently { "CONCURRENTLY " } else { "" },
-                ident(name),
-                qualified(schema.as_deref(), table)
-            );
-            if let Some(m) = method {
-                sql.push_str(&format!(" USING {}", ident(m)));
-            }
-            sql.push_str(&format!(" ({})", keys.join(", ")));
-            if let Some(w) = where_ {
-                sql.push_str(&format!(" WHERE ({w})"));
-            }
-            vec![sql]
-        }
+        Op::AlterColumn(a) => a.sql(),
+        Op::CreateIndex(i) => vec![i.sql()],
         Op::DropIndex {
             schema,
             name,
@@ -179,59 +109,7 @@ pub fn render(op: &Op) -> Vec<String> {
                 qualified(schema.as_deref(), name)
             )]
         }
-        Op::AddConstraint {
-            schema,
-            table,
-            name,
-            kind,
-            columns,
-            expression,
-            references,
-            on_delete,
-            on_update,
-            deferrable,
-            initially_deferred,
-            not_valid,
-        } => {
-            let body = match kind {
-                ConstraintKind::PrimaryKey => format!("PRIMARY KEY ({})", idents(columns)),
-                ConstraintKind::Unique => format!("UNIQUE ({})", idents(columns)),
-                ConstraintKind::Check => {
-                    format!("CHECK ({})", expression.as_deref().unwrap_or("true"))
-                }
-                ConstraintKind::ForeignKey => {
-                    let mut fk = format!("FOREIGN KEY ({})", idents(columns));
-                    if let Some(r) = references {
-                        fk.push_str(&format!(
-                            " REFERENCES {} ({})",
-                            qualified(r.schema.as_deref(), &r.table),
-                            idents(&r.columns)
-                        ));
-                    }
-                    for (clause, action) in [("ON DELETE", on_delete), ("ON UPDATE", on_update)] {
-                        if let Some(sql) = action.as_deref().and_then(fk_action) {
-                            fk.push_str(&format!(" {clause} {sql}"));
-                        }
-                    }
-                    fk
-                }
-            };
-            let mut sql = format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} {body}",
-                qualified(schema.as_deref(), table),
-                ident(name)
-            );
-            if *deferrable {
-                sql.push_str(" DEFERRABLE");
-                if *initially_deferred {
-                    sql.push_str(" INITIALLY DEFERRED");
-                }
-            }
-            if *not_valid {
-                sql.push_str(" NOT VALID");
-            }
-            vec![sql]
-        }
+        Op::AddConstraint(c) => vec![c.sql()],
         Op::DropConstraint {
             schema,
             table,
@@ -335,6 +213,125 @@ pub fn render(op: &Op) -> Vec<String> {
             literal(value),
             literal(new_value)
         )],
+    }
+}
+
+impl AlterColumn {
+    /// `ALTER TABLE ... ALTER COLUMN ...` with every change but the
+    /// comment, then `COMMENT ON COLUMN`: one or two statements.
+    pub fn sql(&self) -> Vec<String> {
+        let t = qualified(self.schema.as_deref(), &self.table);
+        let c = ident(&self.column);
+        let mut actions = Vec::new();
+        if let Some(ty) = &self.type_name {
+            let mut a = format!("ALTER COLUMN {c} TYPE {}", ty.trim());
+            if let Some(u) = &self.using {
+                a.push_str(&format!(" USING ({u})"));
+            }
+            actions.push(a);
+        }
+        match self.nullable {
+            Some(true) => actions.push(format!("ALTER COLUMN {c} DROP NOT NULL")),
+            Some(false) => actions.push(format!("ALTER COLUMN {c} SET NOT NULL")),
+            None => {}
+        }
+        match &self.server_default {
+            Some(Some(d)) => {
+                actions.push(format!("ALTER COLUMN {c} SET DEFAULT {}", default_sql(d)))
+            }
+            Some(None) => actions.push(format!("ALTER COLUMN {c} DROP DEFAULT")),
+            None => {}
+        }
+        let mut out = Vec::new();
+        if !actions.is_empty() {
+            out.push(format!("ALTER TABLE {t} {}", actions.join(", ")));
+        }
+        if let Some(text) = &self.comment {
+            out.push(format!(
+                "COMMENT ON COLUMN {t}.{c} IS {}",
+                text.as_deref()
+                    .map(literal)
+                    .unwrap_or_else(|| "NULL".into())
+            ));
+        }
+        out
+    }
+}
+
+impl CreateIndex {
+    /// `CREATE [UNIQUE] INDEX [CONCURRENTLY] ...`; expressions and the
+    /// predicate are written as given, in parentheses.
+    pub fn sql(&self) -> String {
+        let mut keys: Vec<String> = self.columns.iter().map(|c| ident(c)).collect();
+        keys.extend(self.expressions.iter().map(|e| format!("({e})")));
+        let mut sql = format!(
+            "CREATE {}INDEX {}{} ON {}",
+            if self.unique { "UNIQUE " } else { "" },
+            if self.concurrently {
+                "CONCURRENTLY "
+            } else {
+                ""
+            },
+            ident(&self.name),
+            qualified(self.schema.as_deref(), &self.table)
+        );
+        if let Some(m) = &self.method {
+            sql.push_str(&format!(" USING {}", ident(m)));
+        }
+        sql.push_str(&format!(" ({})", keys.join(", ")));
+        if let Some(w) = &self.where_ {
+            sql.push_str(&format!(" WHERE ({w})"));
+        }
+        sql
+    }
+}
+
+impl AddConstraint {
+    /// `ALTER TABLE ... ADD CONSTRAINT ...`; a check's expression is
+    /// written as given.
+    pub fn sql(&self) -> String {
+        let columns = idents(&self.columns);
+        let body = match self.kind {
+            ConstraintKind::PrimaryKey => format!("PRIMARY KEY ({columns})"),
+            ConstraintKind::Unique => format!("UNIQUE ({columns})"),
+            ConstraintKind::Check => {
+                format!("CHECK ({})", self.expression.as_deref().unwrap_or("true"))
+            }
+            ConstraintKind::ForeignKey => {
+                let mut fk = format!("FOREIGN KEY ({columns})");
+                if let Some(r) = &self.references {
+                    fk.push_str(&format!(
+                        " REFERENCES {} ({})",
+                        qualified(r.schema.as_deref(), &r.table),
+                        idents(&r.columns)
+                    ));
+                }
+                for (clause, action) in [
+                    ("ON DELETE", &self.on_delete),
+                    ("ON UPDATE", &self.on_update),
+                ] {
+                    if let Some(sql) = action.as_deref().and_then(fk_action) {
+                        fk.push_str(&format!(" {clause} {sql}"));
+                    }
+                }
+                fk
+            }
+        };
+        let mut sql = format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} {body}",
+            qualified(self.schema.as_deref(), &self.table),
+            ident(&self.name)
+        );
+        if self.deferrable {
+            sql.push_str(" DEFERRABLE");
+            if self.initially_deferred {
+                sql.push_str(" INITIALLY DEFERRED");
+            }
+        }
+        if self.not_valid {
+            sql.push_str(" NOT VALID");
+        }
+        sql
     }
 }
 

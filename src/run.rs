@@ -12,7 +12,7 @@ use crate::enums::{self, EnumPlan, Position};
 use crate::error::{code, MigrateError, Result};
 use crate::graph::Graph;
 use crate::inverse;
-use crate::ops::{op_label, revision_ops, Downgrade, Op};
+use crate::ops::{op_label, revision_ops, AlterColumn, CreateIndex, Downgrade, Op};
 use crate::plan::{self, Direction, Mode, Plan};
 use crate::quote::{ident, literal, qualified};
 use crate::render::{self, render, Line, ScriptStep};
@@ -367,7 +367,7 @@ impl Prepared {
             let label = op_label(id, self.direction.word(), n, Some(op));
             let sql = render(op).join(";\n");
             let index = match op {
-                Op::CreateIndex { schema, name, .. } => Some(qualified(schema.as_deref(), name)),
+                Op::CreateIndex(i) => Some(qualified(i.schema.as_deref(), &i.name)),
                 _ => None,
             };
             notice!("{label}: running at top level in a background worker: {sql}");
@@ -1271,17 +1271,17 @@ fn each_line(op: &Op, later: &Later, each: &mut dyn FnMut(Line) -> Result<()>) -
             }
         }
         Op::AddColumn { column, .. } => catalog::check_type(&column.type_name)?,
-        Op::CreateIndex {
+        Op::CreateIndex(CreateIndex {
             method: Some(m), ..
-        } => catalog::check_index_method(m)?,
+        }) => catalog::check_index_method(m)?,
         Op::CreateTable { columns, .. } => {
             for c in columns {
                 catalog::check_type(&c.type_name)?;
             }
         }
-        Op::AlterColumn {
+        Op::AlterColumn(AlterColumn {
             type_name: Some(t), ..
-        } => catalog::check_type(t)?,
+        }) => catalog::check_type(t)?,
         _ => {}
     }
     for line in planned(op, later)? {
