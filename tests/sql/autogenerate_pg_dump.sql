@@ -2,7 +2,9 @@
 -- settings, the schema's own CREATE SCHEMA, OWNER TO an existing role,
 -- GRANT/REVOKE and psql's \restrict/\unrestrict lines are accepted and not
 -- run (owners and privileges are not compared). What autogenerate does not
--- compare (sequences no column owns, views, functions...) is listed.
+-- compare (sequences no column owns, views, functions...) is listed; when
+-- the revision it would store uses such an object and the live schema lacks
+-- it, autogenerate refuses instead of storing a revision that cannot run.
 CREATE DATABASE autogenerate_pg_dump;
 \c autogenerate_pg_dump
 CREATE EXTENSION migrate_ext;
@@ -209,6 +211,11 @@ $dump$ AS dump \gset
 -- compared
 SELECT migrate.check(:'dump');
 
+-- The revision would fail at upgrade (the default of ticket.no takes the
+-- next value of a sequence that is not there): autogenerate refuses it
+SELECT migrate.autogenerate('from the dump', :'dump');
+SELECT count(*) AS revisions FROM migrate.history();
+
 -- Create the sequence in a hand-written revision first, then autogenerate
 SELECT migrate.revision('ticket numbers', $$[
     {"op": "execute", "sql": "CREATE SEQUENCE public.ticket_no START 1000",
@@ -252,6 +259,17 @@ SELECT migrate.diff(:'dump' || $$
     CREATE FUNCTION public.ticket_count() RETURNS bigint LANGUAGE sql
         AS 'SELECT count(*) FROM public.later';
     CREATE TABLE public.later (id int);
+$$);
+
+-- Other objects that are not compared are refused the same way when a
+-- new column uses them: a domain, a function
+SELECT migrate.autogenerate('domain', :'dump' || $$
+    CREATE DOMAIN public.positive AS integer CHECK (VALUE > 0);
+    ALTER TABLE public.ticket ADD COLUMN priority public.positive;
+$$);
+SELECT migrate.autogenerate('function', :'dump' || $$
+    CREATE FUNCTION public.next_priority() RETURNS integer LANGUAGE sql AS 'SELECT 1';
+    ALTER TABLE public.ticket ADD COLUMN priority integer DEFAULT public.next_priority();
 $$);
 
 SELECT migrate.downgrade('base');
