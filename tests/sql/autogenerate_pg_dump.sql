@@ -267,6 +267,13 @@ SELECT migrate.autogenerate('domain', :'dump' || $$
     CREATE DOMAIN public.positive AS integer CHECK (VALUE > 0);
     ALTER TABLE public.ticket ADD COLUMN priority public.positive;
 $$);
+-- A sequence a column owns is a serial only under PostgreSQL's name for
+-- it (<table>_<column>_seq); under another name it is not compared either
+SELECT migrate.autogenerate('owned sequence', :'dump' || $$
+    CREATE SEQUENCE public.priorities;
+    ALTER TABLE public.ticket ADD COLUMN priority integer DEFAULT nextval('public.priorities');
+    ALTER SEQUENCE public.priorities OWNED BY public.ticket.priority;
+$$);
 SELECT migrate.autogenerate('function', :'dump' || $$
     CREATE FUNCTION public.next_priority() RETURNS integer LANGUAGE sql AS 'SELECT 1';
     ALTER TABLE public.ticket ADD COLUMN priority integer DEFAULT public.next_priority();
