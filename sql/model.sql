@@ -28,7 +28,7 @@ WITH ns AS (
 ), col AS (
     -- a column whose default takes the next value of a sequence it owns,
     -- under the name PostgreSQL gives a serial's sequence, is a serial
-    SELECT c.rel, c.attnum,
+    SELECT c.rel, c.attnum, CASE WHEN c.serial IS NOT NULL THEN c.seq END AS serial_seq,
            pg_catalog.jsonb_build_object(
                'name', c.attname,
                'type', COALESCE(c.serial, c.type_name),
@@ -37,7 +37,7 @@ WITH ns AS (
                'identity', CASE c.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
                'generated', CASE WHEN c.attgenerated = 's' THEN c.expr END,
                'comment', c.comment) AS obj
-      FROM (SELECT a.attrelid AS rel, a.attnum, a.attname::text AS attname,
+      FROM (SELECT a.attrelid AS rel, a.attnum, a.attname::text AS attname, s.oid AS seq,
                    CASE WHEN s.relname IS NOT NULL AND a.atttypid IN (21, 23, 20)
                          AND s.relname = r.name || '_' || a.attname || '_seq'
                          AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) =
@@ -126,7 +126,7 @@ WITH ns AS (
                         WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid)
 ), other AS (
     -- what the differ does not understand: views, partitioned tables,
-    -- sequences no column owns, domains, composite and range types,
+    -- sequences other than a serial's or an identity's, domains, composite and range types,
     -- functions, triggers, rules, policies, exclusion constraints, columns
     -- with a collation of their own, and the like
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.oid, 0) AS what
@@ -136,8 +136,11 @@ WITH ns AS (
                         WHERE x.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
                           AND x.objid = r.oid AND x.deptype = 'e')
        AND (r.relkind IN ('v', 'm', 'f', 'c', 'p') OR r.relispartition
+            -- a sequence is compared as a serial column's or an identity's,
+            -- not otherwise (not even when a column owns it)
             OR (r.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                                                 WHERE d.objid = r.oid AND d.deptype IN ('a', 'i'))))
+                                                 WHERE d.objid = r.oid AND d.deptype = 'i')
+                AND NOT EXISTS (SELECT 1 FROM col c WHERE c.serial_seq = r.oid)))
     UNION ALL
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0)
       FROM pg_catalog.pg_type t, ns

@@ -16,6 +16,9 @@ use pgrx::prelude::*;
 pub struct Difference {
     pub upgrade: Vec<Op>,
     pub downgrade: Vec<Op>,
+    /// objects the upgrade uses that the live schema lacks and no op
+    /// creates (see `model::uses_missing`)
+    pub missing: Vec<(usize, String)>,
 }
 
 /// Read `schema` live and as `desired` describes it, and diff them.
@@ -26,9 +29,11 @@ pub fn difference(desired: Option<&str>, schema: Option<&str>) -> Result<Differe
     let live = catalog::model(schema)?;
     let want = scratch::desired_model(schema, desired)?;
     note_others(schema, &live, &want);
+    let upgrade = model::diff(&live, &want, schema);
     Ok(Difference {
-        upgrade: model::diff(&live, &want, schema),
+        missing: model::uses_missing(&upgrade, &live, &want),
         downgrade: model::diff(&want, &live, schema),
+        upgrade,
     })
 }
 
@@ -81,6 +86,7 @@ pub fn autogenerate(
         );
         return Ok(None);
     }
+    refuse_missing(&d, schema.unwrap_or_default())?;
     let mut current = graph.current(&versions)?;
     let applied = graph.closure(&current);
     // A bootstrap script run by several sessions at once: the first stored
@@ -149,6 +155,39 @@ pub fn autogenerate(
         ..RevisionArgs::default()
     })
     .map(Some)
+}
+
+/// A revision whose ops use an object that will not be there when they
+/// run (a sequence, domain, function... that autogenerate does not
+/// compare, so does not create) would be stored and fail at upgrade:
+/// refuse it, naming the object and the op.
+fn refuse_missing(d: &Difference, schema: &str) -> Result<()> {
+    let Some((i, object)) = d.missing.first() else {
+        return Ok(());
+    };
+    let at = |i: usize| {
+        d.upgrade
+            .get(i)
+            .map(|op| format!("op {} ({})", i + 1, describe(op)))
+            .unwrap_or_default()
+    };
+    let lines: Vec<String> = d
+        .missing
+        .iter()
+        .map(|(i, o)| format!("{o}: used by {}", at(*i)))
+        .collect();
+    Err(MigrateError::new(
+        code::UNKNOWN,
+        format!(
+            "the revision would fail at upgrade: {} uses {object}, which schema \"{schema}\" does not have and autogenerate does not create",
+            at(*i)
+        ),
+    )
+    .with_detail(lines.join("\n"))
+    .with_hint(format!(
+        "Autogenerate does not compare {object}: create it in a hand-written revision first \
+         (migrate.revision with an execute op), upgrade, then autogenerate again."
+    )))
 }
 
 /// One line per op for `check`'s detail: the op and what it names.

@@ -27,13 +27,22 @@ pub struct Statement {
     pub temporary: bool,
     /// `CREATE INDEX CONCURRENTLY ...`
     pub concurrent: bool,
+    /// Accepted and not run: it defines nothing in the schema (a setting,
+    /// an owner, a grant, the `CREATE SCHEMA` of the schema itself).
+    pub ignored: bool,
+    /// The role an `... OWNER TO role` statement names (not for
+    /// `CURRENT_USER` and the like, which always exist).
+    pub owner: Option<String>,
 }
 
 /// The command tags a desired schema may use: statements that define
-/// schema objects. Everything else (data changes, `SET`, transaction
-/// control, `COPY`, `SELECT`, `CALL`, `DO`, `GRANT`, `CREATE EXTENSION`,
-/// `CREATE SCHEMA`...) is refused before any statement runs.
-pub const ACCEPTED: [&str; 16] = [
+/// schema objects. Everything else (data changes, transaction control,
+/// `COPY`, `SELECT`, `CALL`, `DO`, `CREATE EXTENSION`, another schema's
+/// `CREATE SCHEMA`...) is refused before any statement runs, unless the
+/// parser marked it [`Statement::ignored`] (what `pg_dump -s` writes around
+/// the definitions: `SET`, `SELECT pg_catalog.set_config(...)`,
+/// `ALTER ... OWNER TO`, `GRANT`/`REVOKE`, `CREATE SCHEMA` of the schema).
+pub const ACCEPTED: [&str; 18] = [
     "CREATE TABLE",
     "ALTER TABLE",
     "CREATE TYPE",
@@ -47,6 +56,8 @@ pub const ACCEPTED: [&str; 16] = [
     "CREATE VIEW",
     "ALTER VIEW",
     "CREATE FUNCTION",
+    "CREATE PROCEDURE",
+    "CREATE AGGREGATE",
     "CREATE TRIGGER",
     "COMMENT",
     "CREATE RULE",
@@ -78,7 +89,17 @@ pub fn check(statements: &[Statement], schema: &str) -> Result<()> {
                     .with_hint(hint),
             )
         };
-        if !ACCEPTED.contains(&s.command.as_str()) {
+        if s.ignored && s.command == "CREATE SCHEMA" {
+            if s.names.iter().any(|n| n.as_slice() != [schema]) {
+                return refuse(
+                    "it creates another schema than the one being described".into(),
+                    "A desired schema describes one schema; its own CREATE SCHEMA (as \
+                     pg_dump -n writes it) is ignored, any other is refused.",
+                );
+            }
+            continue;
+        }
+        if !s.ignored && !ACCEPTED.contains(&s.command.as_str()) {
             return refuse(
                 format!("{} is not a schema-defining statement", s.command),
                 "A desired schema holds only CREATE TYPE/TABLE/INDEX/SEQUENCE/DOMAIN/VIEW, \
@@ -119,6 +140,47 @@ pub fn check(statements: &[Statement], schema: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Refuse the first `OWNER TO` that names a role `exists` does not know:
+/// the owner is not compared, but a schema naming a role that is not there
+/// is not the schema of this cluster.
+pub fn check_owners(statements: &[Statement], exists: impl Fn(&str) -> bool) -> Result<()> {
+    for s in statements {
+        if let Some(role) = s.owner.as_deref().filter(|r| !exists(r)) {
+            return Err(MigrateError::new(
+                code::UNKNOWN,
+                format!("{}: role \"{role}\" does not exist", s.label()),
+            )
+            .with_hint(
+                "Owners are not compared, and an OWNER TO naming an existing role is ignored: \
+                 create the role, or drop the statement from the desired schema.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `sql` with psql's `\restrict KEY` and `\unrestrict KEY` lines (which
+/// pg_dump writes around a dump) blanked: the server's parser does not know
+/// psql's meta-commands. Only the lines' text goes; their line breaks stay,
+/// so that line numbers in messages are those of the file.
+pub fn without_meta_commands(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    for line in sql.split_inclusive('\n') {
+        let body = line.trim_start_matches([' ', '\t']);
+        let word = body.split(|c: char| c.is_whitespace()).next().unwrap_or("");
+        if word == "\\restrict" || word == "\\unrestrict" {
+            if line.ends_with("\r\n") {
+                out.push_str("\r\n");
+            } else if line.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// The byte offset of the first token of `text`, past white space and
@@ -189,6 +251,8 @@ mod tests {
                 .collect(),
             temporary: false,
             concurrent: false,
+            ignored: false,
+            owner: None,
         }
     }
 
@@ -230,6 +294,59 @@ mod tests {
     }
 
     #[test]
+    fn ignored_statements_pass_whatever_their_tag() {
+        let mut set = stmt("SET", &[]);
+        set.ignored = true;
+        let mut select = stmt("SELECT", &[]);
+        select.ignored = true;
+        let mut own = stmt("ALTER FUNCTION", &[&["public", "f"]]);
+        own.ignored = true;
+        assert!(check(&[set, select, own], "public").is_ok());
+        assert!(check(&[stmt("CREATE AGGREGATE", &[&["public", "a"]])], "public").is_ok());
+    }
+
+    #[test]
+    fn only_the_described_schema_may_be_created() {
+        let mut mine = stmt("CREATE SCHEMA", &[&["public"]]);
+        mine.ignored = true;
+        assert!(check(&[mine.clone()], "public").is_ok());
+        let e = check(&[mine], "app").unwrap_err();
+        assert!(e.message.contains("another schema"), "{}", e.message);
+        // a CREATE SCHEMA the parser did not mark (with elements, say)
+        assert!(check(&[stmt("CREATE SCHEMA", &[&["public"]])], "public").is_err());
+    }
+
+    #[test]
+    fn owners_must_exist() {
+        let mut own = stmt("ALTER TABLE", &[&["public", "t"]]);
+        own.ignored = true;
+        own.owner = Some("alice".into());
+        assert!(check_owners(&[own.clone()], |r| r == "alice").is_ok());
+        let e = check_owners(&[own], |_| false).unwrap_err();
+        assert_eq!(e.sqlstate(), "42704");
+        assert!(e.message.contains("statement 2 (line 4)"), "{}", e.message);
+        assert!(
+            e.message.contains("role \"alice\" does not exist"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn meta_commands_are_blanked_keeping_lines() {
+        let dump =
+            "\\restrict abc123\n\nSET x = 1;\n  \\unrestrict abc123\r\nSELECT 1;\n\\unrestrict k";
+        assert_eq!(
+            without_meta_commands(dump),
+            "\n\nSET x = 1;\n\r\nSELECT 1;\n"
+        );
+        // a word merely starting like one, or other text, stays
+        let kept = "\\restricted\nx \\restrict k\n";
+        assert_eq!(without_meta_commands(kept), kept);
+        assert_eq!(without_meta_commands(""), "");
+    }
+
+    #[test]
     fn statements_start_after_space_and_comments() {
         assert_eq!(start_of("  \n-- a\n /* b /* c */ d */ CREATE"), 27);
         assert_eq!(start_of("CREATE"), 0);
@@ -251,6 +368,13 @@ mod tests {
         #[test]
         fn start_of_never_panics_and_stays_in_bounds(s in "[ \\n\\-/*a]{0,30}") {
             prop_assert!(start_of(&s) <= s.len());
+        }
+
+        #[test]
+        fn blanking_meta_commands_keeps_line_count(s in "(\\\\restrict k|\\\\unrestrict|x|;| |\n|\r\n){0,20}") {
+            let out = without_meta_commands(&s);
+            prop_assert_eq!(out.matches('\n').count(), s.matches('\n').count());
+            prop_assert!(out.len() <= s.len());
         }
     }
 }

@@ -481,6 +481,98 @@ fn mentions(text: &str, name: &str) -> bool {
     })
 }
 
+/// The objects of `to.other` that `from.other` lacks (so the differ's ops
+/// do not create them, and they are not there when the ops run) and that
+/// an op of `ops` uses by name: in a column's type or default, a check, an
+/// index, an expression. Each as (index of the first op using it, the
+/// object as `other` describes it). Comments are text, not uses.
+pub fn uses_missing(ops: &[Op], from: &Model, to: &Model) -> Vec<(usize, String)> {
+    let missing: Vec<(&String, String, bool)> = to
+        .other
+        .iter()
+        .filter(|o| !from.other.contains(o))
+        .filter_map(|o| referable(o).map(|(name, call)| (o, name, call)))
+        .collect();
+    let texts: Vec<Vec<String>> = ops.iter().map(used_texts).collect();
+    let mut found = Vec::new();
+    for (object, name, call) in missing {
+        let first = texts
+            .iter()
+            .position(|t| t.iter().any(|text| names(text, &name, call)));
+        if let Some(i) = first {
+            found.push((i, object.clone()));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The qualified name of an `other` entry that an expression or a type can
+/// name (`sequence public.s` → `public.s`), and whether it is called (a
+/// function: `function public.f(integer)` → `public.f`, followed by `(`).
+fn referable(description: &str) -> Option<(String, bool)> {
+    const NAMED: [&str; 6] = [
+        "sequence ",
+        "type ",
+        "view ",
+        "materialized view ",
+        "table ",
+        "foreign table ",
+    ];
+    for kind in ["function ", "procedure ", "aggregate "] {
+        if let Some(rest) = description.strip_prefix(kind) {
+            return rest.split('(').next().map(|n| (n.to_string(), true));
+        }
+    }
+    NAMED
+        .iter()
+        .find_map(|kind| description.strip_prefix(kind))
+        .map(|n| (n.to_string(), false))
+}
+
+/// The text an op runs with, but not its comments.
+fn used_texts(op: &Op) -> Vec<String> {
+    if let Op::Execute { sql, .. } = op {
+        if sql
+            .trim_start()
+            .to_ascii_uppercase()
+            .starts_with("COMMENT ON")
+        {
+            return Vec::new();
+        }
+    }
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            serde_json::Value::Object(m) => m
+                .iter()
+                .filter(|(k, _)| k.as_str() != "comment")
+                .for_each(|(_, x)| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(&serde_json::to_value(op).unwrap_or_default(), &mut out);
+    out
+}
+
+/// Whether `text` names the qualified `name` (not as part of a longer
+/// name), followed by `(` when `call`.
+fn names(text: &str, name: &str, call: bool) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$' || c == '.' || c == '"';
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        !before.is_some_and(word)
+            && if call {
+                after == Some('(')
+            } else {
+                !after.is_some_and(word)
+            }
+    })
+}
+
 /// Whether `small` appears in `big` in the same order.
 fn is_subsequence(small: &[String], big: &[String]) -> bool {
     let mut rest = big.iter();
@@ -741,6 +833,73 @@ mod tests {
             initially_deferred: false,
             definition: None,
         }
+    }
+
+    #[test]
+    fn ops_using_objects_the_differ_does_not_create_are_found() {
+        let from = Model {
+            other: vec!["function public.old()".into()],
+            ..Model::default()
+        };
+        let mut to = from.clone();
+        to.other.extend([
+            "sequence public.actor_id_seq".into(),
+            "type public.posint".into(),
+            "function public.f(integer)".into(),
+            "function public.old()".into(),
+            "sequence public.unused_seq".into(),
+            "trigger tr on table public.actor".into(),
+        ]);
+        let mut actor = col("id", "integer");
+        actor.default = Some("nextval('public.actor_id_seq'::regclass)".into());
+        actor.comment = Some("like public.unused_seq".into());
+        let mut age = col("age", "public.posint");
+        age.default = Some("public.old()".into());
+        let mut score = col("score", "integer");
+        score.default = Some("public.f(1)".into());
+        to.tables.insert(
+            "actor".into(),
+            Table {
+                columns: vec![actor, age, score],
+                ..Table::default()
+            },
+        );
+        let ops = diff(&from, &to, "public");
+        let found: Vec<String> = uses_missing(&ops, &from, &to)
+            .into_iter()
+            .map(|(i, o)| format!("{} {o}", ops[i].kind()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "create_table function public.f(integer)",
+                "create_table sequence public.actor_id_seq",
+                "create_table type public.posint",
+            ]
+        );
+        // present on both sides: nothing to refuse
+        assert!(uses_missing(&ops, &to, &to).is_empty());
+    }
+
+    #[test]
+    fn names_are_matched_whole() {
+        assert!(names("nextval('public.s'::regclass)", "public.s", false));
+        assert!(!names("nextval('public.s2'::regclass)", "public.s", false));
+        assert!(!names("nextval('xpublic.s'::regclass)", "public.s", false));
+        assert!(names("public.d[]", "public.d", false));
+        assert!(names("public.f(1)", "public.f", true));
+        assert!(!names("public.f", "public.f", true));
+        assert!(names(
+            "nextval('public.\"My s\"'::regclass)",
+            "public.\"My s\"",
+            false
+        ));
+        assert_eq!(referable("view public.v"), Some(("public.v".into(), false)));
+        assert_eq!(
+            referable("aggregate public.a(integer)"),
+            Some(("public.a".into(), true))
+        );
+        assert_eq!(referable("trigger t on table public.x"), None);
     }
 
     fn kinds(ops: &[Op]) -> Vec<&'static str> {

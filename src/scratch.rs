@@ -25,13 +25,35 @@ use std::ffi::{CStr, CString};
 pub fn desired_model(schema: &str, desired: &str) -> Result<Model> {
     let statements = statements(desired)?;
     ddl::check(&statements, schema)?;
-    shell::rolled_back(|| evaluate(schema, &statements))
+    let owners: Vec<String> = statements.iter().filter_map(|s| s.owner.clone()).collect();
+    if !owners.is_empty() {
+        let known: Vec<String> = read_one::<Vec<Option<String>>>(
+            "SELECT pg_catalog.array_agg(r.rolname::pg_catalog.text) FROM pg_catalog.pg_roles r \
+              WHERE r.rolname = ANY ($1::pg_catalog.text[])",
+            &[owners.into()],
+        )?
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect();
+        ddl::check_owners(&statements, |r| known.iter().any(|k| k == r))?;
+    }
+    // Function bodies are not checked while the desired schema is
+    // evaluated (what pg_dump's `SET check_function_bodies = false` asks
+    // for): functions are not compared, a body is checked when it runs,
+    // and a dump creates functions before the tables their bodies use.
+    shell::rolled_back(|| {
+        shell::with_setting("check_function_bodies", "off", || {
+            evaluate(schema, &statements)
+        })
+    })
 }
 
 /// Split `sql` into statements with the server's parser. A syntax error is
 /// PostgreSQL's own, with "desired schema" in front.
 pub fn statements(sql: &str) -> Result<Vec<Statement>> {
-    let text = CString::new(sql)
+    let sql = &ddl::without_meta_commands(sql);
+    let text = CString::new(sql.as_str())
         .map_err(|_| MigrateError::invalid("desired schema contains a NUL byte"))?;
     let mut out = Vec::new();
     let (parsed, position) = crate::errpos::located(crate::errpos::Source::Parsed, || {
@@ -80,11 +102,15 @@ fn statement(sql: &str, number: usize, at: (i32, i32), node: Node) -> Statement 
             names: vec![],
             temporary: false,
             concurrent: false,
+            ignored: false,
+            owner: None,
         };
     };
     let mut names = Vec::new();
     let mut temporary = false;
     let mut concurrent = false;
+    let mut ignored = false;
+    let mut owner = None;
     let mut range = |rv: Node| {
         if let Some(persistence) = rv.read(|r: &pg_sys::RangeVar| r.relpersistence) {
             temporary |= persistence == pg_sys::RELPERSISTENCE_TEMP as std::ffi::c_char;
@@ -94,7 +120,60 @@ fn statement(sql: &str, number: usize, at: (i32, i32), node: Node) -> Statement 
     use pg_sys::NodeTag as T;
     match node.tag() {
         Some(T::T_CreateStmt) => range(node.child(|s: &pg_sys::CreateStmt| &s.relation)),
-        Some(T::T_AlterTableStmt) => range(node.child(|s: &pg_sys::AlterTableStmt| &s.relation)),
+        Some(T::T_AlterTableStmt) => {
+            // ALTER TABLE/SEQUENCE/VIEW ... OWNER TO role, and nothing else
+            let cmds = node.child(|s: &pg_sys::AlterTableStmt| &s.cmds).items();
+            if let [cmd] = cmds.as_slice() {
+                if cmd.read(|c: &pg_sys::AlterTableCmd| c.subtype)
+                    == Some(pg_sys::AlterTableType::AT_ChangeOwner)
+                {
+                    ignored = true;
+                    owner = role(cmd.child(|c: &pg_sys::AlterTableCmd| &c.newowner));
+                }
+            }
+            range(node.child(|s: &pg_sys::AlterTableStmt| &s.relation))
+        }
+        Some(T::T_AlterOwnerStmt) => {
+            ignored = true;
+            owner = role(node.child(|s: &pg_sys::AlterOwnerStmt| &s.newowner));
+            let relation = node.child(|s: &pg_sys::AlterOwnerStmt| &s.relation);
+            let object = node.child(|s: &pg_sys::AlterOwnerStmt| &s.object);
+            if !relation.is_null() {
+                range(relation)
+            } else {
+                match object.tag() {
+                    Some(T::T_List) => names.push(name_list(object)),
+                    Some(T::T_ObjectWithArgs) => names.push(name_list(
+                        object.child(|o: &pg_sys::ObjectWithArgs| &o.objname),
+                    )),
+                    Some(T::T_String) => {
+                        names.extend(object.text(|s: &pg_sys::String| &s.sval).map(|n| vec![n]))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // settings change how statements run, not what they define
+        Some(T::T_VariableSetStmt) => ignored = true,
+        Some(T::T_SelectStmt) => ignored = is_set_config(node),
+        // privileges are not compared
+        Some(T::T_GrantStmt) | Some(T::T_GrantRoleStmt) => ignored = true,
+        // pg_dump -n writes the schema's own CREATE SCHEMA; `ddl::check`
+        // refuses any other
+        Some(T::T_CreateSchemaStmt) => {
+            let plain = node
+                .read(|s: &pg_sys::CreateSchemaStmt| {
+                    s.authrole.is_null() && s.schemaElts.is_null() && !s.if_not_exists
+                })
+                .unwrap_or(false);
+            if plain {
+                ignored = true;
+                names.extend(
+                    node.text(|s: &pg_sys::CreateSchemaStmt| &s.schemaname)
+                        .map(|n| vec![n]),
+                );
+            }
+        }
         Some(T::T_IndexStmt) => {
             concurrent = node
                 .read(|s: &pg_sys::IndexStmt| s.concurrent)
@@ -185,7 +264,55 @@ fn statement(sql: &str, number: usize, at: (i32, i32), node: Node) -> Statement 
         names,
         temporary,
         concurrent,
+        ignored,
+        owner,
     }
+}
+
+/// The role a RoleSpec names; none for `CURRENT_USER`, `SESSION_USER`,
+/// `CURRENT_ROLE` (which always exist).
+fn role(spec: Node) -> Option<String> {
+    let named =
+        spec.read(|r: &pg_sys::RoleSpec| r.roletype == pg_sys::RoleSpecType::ROLESPEC_CSTRING);
+    if named == Some(true) {
+        spec.text(|r: &pg_sys::RoleSpec| &r.rolename)
+    } else {
+        None
+    }
+}
+
+/// `SELECT pg_catalog.set_config('search_path', '', false);` as pg_dump
+/// writes it: one call of set_config on constants, nothing else.
+fn is_set_config(node: Node) -> bool {
+    let bare = node
+        .read(|s: &pg_sys::SelectStmt| {
+            s.fromClause.is_null()
+                && s.whereClause.is_null()
+                && s.intoClause.is_null()
+                && s.withClause.is_null()
+                && s.valuesLists.is_null()
+                && s.larg.is_null()
+        })
+        .unwrap_or(false);
+    let targets = node.child(|s: &pg_sys::SelectStmt| &s.targetList).items();
+    let [target] = targets.as_slice() else {
+        return false;
+    };
+    let call = target.child(|t: &pg_sys::ResTarget| &t.val);
+    let name = name_list(call.child(|f: &pg_sys::FuncCall| &f.funcname));
+    let args = call.child(|f: &pg_sys::FuncCall| &f.args).items();
+    let plain = call
+        .read(|f: &pg_sys::FuncCall| {
+            f.agg_order.is_null() && f.agg_filter.is_null() && f.over.is_null() && !f.agg_star
+        })
+        .unwrap_or(false);
+    bare && plain
+        && matches!(name.as_slice(), [n] | [_, n] if n == "set_config")
+        && (name.len() == 1 || name[0] == "pg_catalog")
+        && args.len() == 3
+        && args
+            .iter()
+            .all(|a| a.tag() == Some(pg_sys::NodeTag::T_A_Const))
 }
 
 /// The schema-qualified name of a RangeVar, as written.
@@ -255,6 +382,13 @@ tagged!(
     RenameStmt T_RenameStmt,
     DefineStmt T_DefineStmt,
     CommentStmt T_CommentStmt,
+    AlterTableCmd T_AlterTableCmd,
+    AlterOwnerStmt T_AlterOwnerStmt,
+    RoleSpec T_RoleSpec,
+    SelectStmt T_SelectStmt,
+    ResTarget T_ResTarget,
+    FuncCall T_FuncCall,
+    CreateSchemaStmt T_CreateSchemaStmt,
 );
 
 /// What a pointer field of a parse-tree node may lead to: a node (every
@@ -263,6 +397,7 @@ trait IsNode {}
 impl IsNode for pg_sys::Node {}
 impl IsNode for pg_sys::List {}
 impl IsNode for pg_sys::RangeVar {}
+impl IsNode for pg_sys::RoleSpec {}
 
 impl Node {
     /// # Safety
@@ -418,7 +553,7 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
              in the database.",
         )
     })?;
-    for s in statements {
+    for s in statements.iter().filter(|s| !s.ignored) {
         let (ran, position) = crate::errpos::located(crate::errpos::Source::Ran(&s.text), || {
             shell::with_search_path(&path, || shell::write(&s.text, &[]))
         });
