@@ -107,12 +107,8 @@ pub fn type_uses(schema: Option<&str>, name: &str) -> Result<Option<TypeUse>> {
 
 /// Everything the type swap must carry over, and what blocks it.
 pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<String>)> {
-    let oid = type_oid(schema, name)?.ok_or_else(|| {
-        MigrateError::new(
-            code::UNKNOWN,
-            format!("enum {} does not exist", qualified(schema, name)),
-        )
-    })?;
+    let oid = type_oid(schema, name)?
+        .ok_or_else(|| crate::enums::no_such_enum(&qualified(schema, name)))?;
     let arg = || -> [pgrx::datum::DatumWithOid<'static>; 1] { [oid.into()] };
     let mut facts = SwapFacts {
         schema: schema.map(str::to_string),

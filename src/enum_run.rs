@@ -113,13 +113,9 @@ fn enum_statements(op: &Op, later: &Later) -> Result<Vec<Line>> {
         _ => return Ok(render(op).into_iter().map(Line::Sql).collect()),
     };
     let ty = qualified(schema, name);
-    let found = catalog::existing_type(schema, name)?
-        .ok_or_else(|| MigrateError::new(code::UNKNOWN, format!("enum {ty} does not exist")))?;
+    let found = catalog::existing_type(schema, name)?.ok_or_else(|| enums::no_such_enum(&ty))?;
     if found.kind != "e" {
-        return Err(MigrateError::new(
-            code::WRONG_KIND,
-            format!("type {ty} is not an enum"),
-        ));
+        return Err(enums::not_an_enum(&ty));
     }
     let current = found.values;
     // PostgreSQL 15 refuses to use a value added by ADD VALUE before commit
@@ -150,9 +146,10 @@ fn enum_statements(op: &Op, later: &Later) -> Result<Vec<Line>> {
                 .with_hint("Use \"if_not_exists\": true to skip a value that is there."));
             }
             let anchor = |v: &String| -> Result<usize> {
-                current.iter().position(|c| c == v).ok_or_else(|| {
-                    MigrateError::new(code::UNKNOWN, format!("enum {ty} has no value {v:?}"))
-                })
+                current
+                    .iter()
+                    .position(|c| c == v)
+                    .ok_or_else(|| enums::no_value(&ty, v))
             };
             let (pos, at) = match (before, after) {
                 (Some(b), _) => (Position::Before(b.clone()), anchor(b)?),
@@ -186,10 +183,7 @@ fn enum_statements(op: &Op, later: &Later) -> Result<Vec<Line>> {
             ..
         } => {
             if !current.contains(value) {
-                return Err(MigrateError::new(
-                    code::UNKNOWN,
-                    format!("enum {ty} has no value {value:?}"),
-                ));
+                return Err(enums::no_value(&ty, value));
             }
             if let Some(r) = replace_with {
                 if !current.contains(r) {
@@ -417,10 +411,7 @@ pub fn checked(op: &Op) -> Result<bool> {
         Op::DropEnum { schema, name } => {
             if let Some(uses) = catalog::type_uses(schema.as_deref(), name)? {
                 if uses.kind != "e" {
-                    return Err(MigrateError::new(
-                        code::WRONG_KIND,
-                        format!("type \"{name}\" is not an enum"),
-                    ));
+                    return Err(enums::not_an_enum(&qualified(schema.as_deref(), name)));
                 }
                 if !uses.columns.is_empty() {
                     return Err(MigrateError::new(

@@ -15,7 +15,28 @@
 //! literals included), and the enum literals of a default, CHECK or index
 //! expression as PostgreSQL prints it.
 
+use crate::error::{code, MigrateError};
 use crate::quote::{ident, literal, qualified};
+
+// The refusals about an enum, one constructor each, so that every op that
+// meets one words it alike. `ty` is the type as SQL names it
+// (`quote::qualified`).
+
+/// The type an enum op names does not exist.
+pub fn no_such_enum(ty: &str) -> MigrateError {
+    MigrateError::new(code::UNKNOWN, format!("enum {ty} does not exist"))
+}
+
+/// The type an enum op names is some other kind of type.
+pub fn not_an_enum(ty: &str) -> MigrateError {
+    MigrateError::new(code::WRONG_KIND, format!("type {ty} is not an enum"))
+}
+
+/// The enum has no value `value` (one an op drops, or places a new value
+/// next to).
+pub fn no_value(ty: &str, value: &str) -> MigrateError {
+    MigrateError::new(code::UNKNOWN, format!("enum {ty} has no value {value:?}"))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Position {
