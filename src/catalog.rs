@@ -4,7 +4,7 @@
 //! their values, the columns that use a type, and what a written type name
 //! means. Nothing here changes anything.
 
-use crate::enums::{Access, Carried, CarriedIndex, ColumnUse, Grant, IndexPart, SwapFacts};
+use crate::enums::{Access, Carried, CarriedIndex, ColumnUse, SwapFacts};
 use crate::error::{code, MigrateError, Result};
 use crate::quote::{ident, qualified};
 use crate::shell::{self, read_one, reading};
@@ -105,254 +105,40 @@ pub fn type_uses(schema: Option<&str>, name: &str) -> Result<Option<TypeUse>> {
     })
 }
 
-/// Everything the type swap must carry over, and what blocks it.
+/// Everything the type swap must carry over, and what blocks it, read by
+/// one query (sql/swap_facts.sql) that returns them as jsonb.
 pub fn swap_facts(schema: Option<&str>, name: &str) -> Result<(SwapFacts, Vec<String>)> {
-    let oid = type_oid(schema, name)?.ok_or_else(|| {
+    #[derive(serde::Deserialize)]
+    struct Read {
+        columns: Vec<ColumnUse>,
+        constraints: Vec<Carried>,
+        foreign_keys: Vec<Carried>,
+        indexes: Vec<CarriedIndex>,
+        comment: Option<String>,
+        access: Access,
+        blockers: Vec<String>,
+    }
+    let ty = qualified(schema, name);
+    let oid = type_oid(schema, name)?.ok_or_else(|| crate::enums::no_such_enum(&ty))?;
+    let json = read_one::<pgrx::JsonB>(include_str!("../sql/swap_facts.sql"), &[oid.into()])?
+        .ok_or_else(|| MigrateError::new(code::INTERNAL, "the swap facts query returned no row"))?;
+    let read: Read = serde_json::from_value(json.0).map_err(|e| {
         MigrateError::new(
-            code::UNKNOWN,
-            format!("enum {} does not exist", qualified(schema, name)),
+            code::INTERNAL,
+            format!("what enum {ty}'s swap carries over could not be read: {e}"),
         )
     })?;
-    let arg = || -> [pgrx::datum::DatumWithOid<'static>; 1] { [oid.into()] };
-    let mut facts = SwapFacts {
+    let facts = SwapFacts {
         schema: schema.map(str::to_string),
         name: name.to_string(),
-        ..SwapFacts::default()
+        columns: read.columns,
+        constraints: read.constraints,
+        foreign_keys: read.foreign_keys,
+        indexes: read.indexes,
+        comment: read.comment,
+        access: read.access,
     };
-    let mut blockers = Vec::new();
-    reading(|c| {
-        // columns of tables (not partitions or inherited copies, which
-        // follow their parent)
-        let rows = c.select(
-            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1) \
-             SELECT a.attrelid::pg_catalog.regclass::text, a.attname::text, a.atttypid = t.typarray, \
-                    pg_catalog.pg_get_expr(d.adbin, d.adrelid) \
-               FROM t JOIN pg_catalog.pg_attribute a ON a.atttypid IN (t.oid, t.typarray) \
-               JOIN pg_catalog.pg_class r ON r.oid = a.attrelid \
-               LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-              WHERE a.attnum > 0 AND NOT a.attisdropped AND r.relkind IN ('r', 'p') \
-                AND NOT r.relispartition AND a.attinhcount = 0 \
-              ORDER BY 1, 2",
-            None,
-            &arg(),
-        )?;
-        for row in rows {
-            facts.columns.push(ColumnUse {
-                table_sql: row.get::<String>(1)?.unwrap_or_default(),
-                column: row.get::<String>(2)?.unwrap_or_default(),
-                is_array: row.get::<bool>(3)?.unwrap_or(false),
-                default_sql: row.get(4)?,
-            });
-        }
-        // check constraints whose expressions name the type: a table's own,
-        // not the copies partitions and children inherit (dropping and
-        // adding the parent's recurses to them); a parent's before a
-        // child's own copy, so it can be dropped once it is not inherited
-        let rows = c.select(
-            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1) \
-             SELECT k.conrelid::pg_catalog.regclass::text, k.conname::text, \
-                    pg_catalog.pg_get_constraintdef(k.oid), \
-                    pg_catalog.obj_description(k.oid, 'pg_constraint') \
-               FROM pg_catalog.pg_constraint k \
-              WHERE k.contype = 'c' AND k.conrelid <> 0 AND k.conislocal \
-                AND EXISTS (SELECT 1 FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
-                             WHERE d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND d.objid = k.oid) \
-              ORDER BY k.coninhcount, 1, 2",
-            None,
-            &arg(),
-        )?;
-        for row in rows {
-            facts.constraints.push(Carried {
-                table_sql: row.get::<String>(1)?.unwrap_or_default(),
-                name: row.get::<String>(2)?.unwrap_or_default(),
-                def: row.get::<String>(3)?.unwrap_or_default(),
-                comment: row.get(4)?,
-            });
-        }
-        // foreign keys between columns of the type: converting one side
-        // while the other keeps the old type breaks them, so they are
-        // carried over whole (a partitioned table's, not its partitions'
-        // clones)
-        let rows = c.select(
-            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1), \
-             cols AS (SELECT a.attrelid, a.attnum FROM t \
-                        JOIN pg_catalog.pg_attribute a ON a.atttypid IN (t.oid, t.typarray) \
-                       WHERE a.attnum > 0 AND NOT a.attisdropped) \
-             SELECT k.conrelid::pg_catalog.regclass::text, k.conname::text, \
-                    pg_catalog.pg_get_constraintdef(k.oid), \
-                    pg_catalog.obj_description(k.oid, 'pg_constraint') \
-               FROM pg_catalog.pg_constraint k \
-              WHERE k.contype = 'f' AND k.conparentid = 0 \
-                AND (EXISTS (SELECT 1 FROM cols WHERE cols.attrelid = k.conrelid AND cols.attnum = ANY (k.conkey)) \
-                  OR EXISTS (SELECT 1 FROM cols WHERE cols.attrelid = k.confrelid AND cols.attnum = ANY (k.confkey))) \
-              ORDER BY 1, 2",
-            None,
-            &arg(),
-        )?;
-        for row in rows {
-            facts.foreign_keys.push(Carried {
-                table_sql: row.get::<String>(1)?.unwrap_or_default(),
-                name: row.get::<String>(2)?.unwrap_or_default(),
-                def: row.get::<String>(3)?.unwrap_or_default(),
-                comment: row.get(4)?,
-            });
-        }
-        // indexes whose expressions name the type, except those of
-        // constraints (rebuilt with their column) and a partitioned index's
-        // partitions (read with their parent)
-        let rows = c.select(
-            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1) \
-             SELECT DISTINCT i.oid::pg_catalog.regclass::text, pg_catalog.pg_get_indexdef(i.oid), \
-                    pg_catalog.obj_description(i.oid, 'pg_class'), i.oid \
-               FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
-               JOIN pg_catalog.pg_class i ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
-                    AND i.oid = d.objid AND d.objsubid = 0 AND i.relkind IN ('i', 'I') \
-              WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.oid) \
-                AND NOT i.relispartition \
-              ORDER BY 1",
-            None,
-            &arg(),
-        )?;
-        for row in rows {
-            facts.indexes.push(CarriedIndex {
-                name_sql: row.get::<String>(1)?.unwrap_or_default(),
-                create: row.get::<String>(2)?.unwrap_or_default(),
-                comment: row.get(3)?,
-                parts: Vec::new(),
-            });
-            let index = row.get::<pg_sys::Oid>(4)?.unwrap_or(pg_sys::InvalidOid);
-            let parts = c.select(
-                "WITH RECURSIVE p AS ( \
-                    SELECT h.inhrelid, h.inhparent, 1 AS depth FROM pg_catalog.pg_inherits h WHERE h.inhparent = $1 \
-                    UNION ALL \
-                    SELECT h.inhrelid, h.inhparent, p.depth + 1 FROM pg_catalog.pg_inherits h JOIN p ON h.inhparent = p.inhrelid) \
-                 SELECT p.inhrelid::pg_catalog.regclass::text, p.inhparent::pg_catalog.regclass::text, \
-                        pg_catalog.pg_get_indexdef(p.inhrelid), pg_catalog.obj_description(p.inhrelid, 'pg_class') \
-                   FROM p ORDER BY p.depth, 1",
-                None,
-                &[index.into()],
-            )?;
-            let mut list = Vec::new();
-            for part in parts {
-                list.push(IndexPart {
-                    name_sql: part.get::<String>(1)?.unwrap_or_default(),
-                    parent_sql: part.get::<String>(2)?.unwrap_or_default(),
-                    create: part.get::<String>(3)?.unwrap_or_default(),
-                    comment: part.get(4)?,
-                });
-            }
-            if let Some(i) = facts.indexes.last_mut() {
-                i.parts = list;
-            }
-        }
-        facts.comment = c
-            .select(
-                "SELECT pg_catalog.obj_description($1, 'pg_type')",
-                Some(1),
-                &arg(),
-            )?
-            .first()
-            .get(1)?;
-        facts.access = type_access(c, oid)?;
-        // everything else that depends on the type, and views over the
-        // columns the swap must change
-        let rows = c.select(
-            "WITH t AS (SELECT oid, typarray FROM pg_catalog.pg_type WHERE oid = $1), \
-             cols AS ( \
-                SELECT a.attrelid, a.attnum FROM t \
-                  JOIN pg_catalog.pg_attribute a ON a.atttypid IN (t.oid, t.typarray) \
-                  JOIN pg_catalog.pg_class r ON r.oid = a.attrelid \
-                 WHERE a.attnum > 0 AND NOT a.attisdropped AND r.relkind IN ('r', 'p')) \
-             SELECT DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) \
-               FROM t JOIN pg_catalog.pg_depend d ON d.refobjid IN (t.oid, t.typarray) \
-              WHERE d.deptype <> 'i' \
-                AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid > 0 \
-                         AND (d.objid, d.objsubid) IN (SELECT attrelid, attnum FROM cols)) \
-                AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid > 0 \
-                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = d.objid AND r.relkind IN ('r', 'p'))) \
-                AND NOT (d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass \
-                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_attrdef ad JOIN cols \
-                                      ON (ad.adrelid, ad.adnum) = (cols.attrelid, cols.attnum) WHERE ad.oid = d.objid)) \
-                AND NOT (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass \
-                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.oid = d.objid AND k.contype = 'c')) \
-                AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0 \
-                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_class i WHERE i.oid = d.objid AND i.relkind IN ('i', 'I'))) \
-                AND NOT (d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.objid = t.typarray) \
-             UNION \
-             SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, w.ev_class, 0) \
-               FROM cols JOIN pg_catalog.pg_depend d \
-                 ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass \
-                AND d.refobjid = cols.attrelid AND d.refobjsubid = cols.attnum \
-                AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass \
-               JOIN pg_catalog.pg_rewrite w ON w.oid = d.objid \
-              ORDER BY 1",
-            None,
-            &arg(),
-        )?;
-        for row in rows {
-            if let Some(b) = row.get::<String>(1)? {
-                blockers.push(b);
-            }
-        }
-        Ok(())
-    })?;
-    Ok((facts, blockers))
-}
-
-/// The type's owner and access list, and who default privileges would
-/// give USAGE on a type the caller creates in its schema.
-fn type_access(c: &pgrx::spi::SpiClient<'_>, oid: pg_sys::Oid) -> pgrx::spi::Result<Access> {
-    let args: [pgrx::datum::DatumWithOid<'static>; 1] = [oid.into()];
-    let mut access = Access::default();
-    let row = c
-        .select(
-            "SELECT pg_catalog.pg_get_userbyid(t.typowner)::text, \
-                    t.typowner <> (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), \
-                    t.typacl IS NULL \
-               FROM pg_catalog.pg_type t WHERE t.oid = $1",
-            Some(1),
-            &args,
-        )?
-        .first()
-        .get_three::<String, bool, bool>()?;
-    access.owner = row.0.unwrap_or_default();
-    if row.1.unwrap_or(false) {
-        access.new_owner = Some(access.owner.clone());
-    }
-    if !row.2.unwrap_or(true) {
-        let rows = c.select(
-            "SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END, \
-                    a.is_grantable \
-               FROM pg_catalog.pg_type t, pg_catalog.aclexplode(t.typacl) WITH ORDINALITY a \
-              WHERE t.oid = $1 ORDER BY a.ordinality",
-            None,
-            &args,
-        )?;
-        let mut grants = Vec::new();
-        for row in rows {
-            grants.push(Grant {
-                grantee: row.get(1)?,
-                grantable: row.get::<bool>(2)?.unwrap_or(false),
-            });
-        }
-        access.acl = Some(grants);
-    }
-    let rows = c.select(
-        "SELECT DISTINCT pg_catalog.pg_get_userbyid(a.grantee)::text \
-           FROM pg_catalog.pg_type t, pg_catalog.pg_default_acl d, pg_catalog.aclexplode(d.defaclacl) a \
-          WHERE t.oid = $1 AND d.defaclobjtype = 'T' AND a.grantee <> 0 \
-            AND d.defaclrole = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) \
-            AND d.defaclnamespace IN (0, t.typnamespace) \
-          ORDER BY 1",
-        None,
-        &args,
-    )?;
-    for row in rows {
-        if let Some(r) = row.get::<String>(1)? {
-            access.default_grantees.push(r);
-        }
-    }
-    Ok(access)
+    Ok((facts, read.blockers))
 }
 
 /// The values of enums that this transaction added with `ADD VALUE` and

@@ -15,7 +15,28 @@
 //! literals included), and the enum literals of a default, CHECK or index
 //! expression as PostgreSQL prints it.
 
+use crate::error::{code, MigrateError};
 use crate::quote::{ident, literal, qualified};
+
+// The refusals about an enum, one constructor each, so that every op that
+// meets one words it alike. `ty` is the type as SQL names it
+// (`quote::qualified`).
+
+/// The type an enum op names does not exist.
+pub fn no_such_enum(ty: &str) -> MigrateError {
+    MigrateError::new(code::UNKNOWN, format!("enum {ty} does not exist"))
+}
+
+/// The type an enum op names is some other kind of type.
+pub fn not_an_enum(ty: &str) -> MigrateError {
+    MigrateError::new(code::WRONG_KIND, format!("type {ty} is not an enum"))
+}
+
+/// The enum has no value `value` (one an op drops, or places a new value
+/// next to).
+pub fn no_value(ty: &str, value: &str) -> MigrateError {
+    MigrateError::new(code::UNKNOWN, format!("enum {ty} has no value {value:?}"))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Position {
@@ -88,7 +109,7 @@ pub fn add_value_sql(type_sql: &str, value: &str, pos: &Position, if_not_exists:
 }
 
 /// A column that uses the type (or an array of it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct ColumnUse {
     /// the table, quoted and qualified as PostgreSQL prints it
     pub table_sql: String,
@@ -100,7 +121,7 @@ pub struct ColumnUse {
 
 /// A constraint the swap drops and adds again: a CHECK whose expression
 /// uses the type, or a foreign key between columns of the type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Carried {
     /// the table, quoted and qualified as PostgreSQL prints it
     pub table_sql: String,
@@ -112,7 +133,7 @@ pub struct Carried {
 
 /// An index the swap drops and creates again (one whose key or predicate
 /// uses the type; on a partitioned table, the parent's index).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct CarriedIndex {
     /// the index name, quoted and qualified as PostgreSQL prints it
     pub name_sql: String,
@@ -127,7 +148,7 @@ pub struct CarriedIndex {
 }
 
 /// An index of a partition, attached to its parent table's index.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct IndexPart {
     pub name_sql: String,
     /// the index it is attached to
@@ -138,7 +159,7 @@ pub struct IndexPart {
 
 /// One entry of the type's access list: USAGE for a role (`None`:
 /// PUBLIC), and whether it may grant it on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Grant {
     pub grantee: Option<String>,
     pub grantable: bool,
@@ -146,7 +167,7 @@ pub struct Grant {
 
 /// Who owns the type and who may use it, to give the new type exactly
 /// that.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct Access {
     /// the owner, when it is not the role that runs the swap (which owns
     /// the new type)

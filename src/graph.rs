@@ -460,13 +460,18 @@ impl Graph {
 
     /// The one head, or an error when there are several.
     pub fn single_head(&self) -> Result<Vec<usize>> {
-        let heads = self.heads();
+        self.one_head(self.heads(), "the revision graph has several heads")
+    }
+
+    /// `heads` when there is at most one, or the refusal `what` (the graph,
+    /// or a branch, "has several heads") naming them.
+    pub fn one_head(&self, heads: Vec<usize>, what: &str) -> Result<Vec<usize>> {
         if heads.len() > 1 {
             return Err(self.several(
-                "the revision graph has several heads",
+                what,
                 "Heads",
                 &heads,
-                "Upgrade to 'heads' to apply every branch, or name one revision.",
+                "Use 'heads' (or <label>@heads) to go to every head, or name one revision.",
             ));
         }
         Ok(heads)

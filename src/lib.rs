@@ -10,7 +10,8 @@
 //! The shell that touches the server: [`catalog`] (PostgreSQL's catalogs),
 //! [`capture`] (what an upgrade op changes, read before it runs),
 //! [`store`] (the extension's tables), [`author`] (writing revisions),
-//! [`run`] (running steps), [`scratch`] (a desired schema evaluated and
+//! [`run`] (running steps), [`enum_run`] (enum ops planned from the live
+//! type), [`scratch`] (a desired schema evaluated and
 //! rolled back), [`autogen`] (diff, check, autogenerate), [`errpos`] (where
 //! an error happened) and [`api`] (the SQL functions). [`compat`] holds
 //! what differs between PostgreSQL 15, 16 and 18.
@@ -27,6 +28,7 @@ mod catalog;
 mod compat;
 mod ddl;
 mod dryrun;
+mod enum_run;
 mod enums;
 mod error;
 mod errpos;

@@ -117,11 +117,7 @@ pub fn plan(
     }
 
     match target {
-        Target::Head => Ok(up(&single(
-            g,
-            g.heads(),
-            "the revision graph has several heads",
-        )?)),
+        Target::Head => Ok(up(&g.single_head()?)),
         Target::Heads => Ok(up(&g.heads())),
         Target::Base => Ok(down(&everything)),
         Target::Relative(0) | Target::Branch(_, BranchAt::Relative(0)) => Ok(Plan {
@@ -129,14 +125,7 @@ pub fn plan(
             steps: vec![],
             already_applied: None,
         }),
-        Target::Relative(n) if *n > 0 => first(
-            up(&single(
-                g,
-                g.heads(),
-                "the revision graph has several heads",
-            )?),
-            *n,
-        ),
+        Target::Relative(n) if *n > 0 => first(up(&g.single_head()?), *n),
         Target::Relative(n) => {
             if current.len() > 1 {
                 return Err(g.several(
@@ -184,9 +173,9 @@ pub fn plan(
             let heads = g.branch_heads(label)?;
             let several = format!("branch {label} has several heads");
             match at {
-                BranchAt::Head => Ok(up(&single(g, heads, &several)?)),
+                BranchAt::Head => Ok(up(&g.one_head(heads, &several)?)),
                 BranchAt::Heads => Ok(up(&heads)),
-                BranchAt::Relative(n) if *n > 0 => first(up(&single(g, heads, &several)?), *n),
+                BranchAt::Relative(n) if *n > 0 => first(up(&g.one_head(heads, &several)?), *n),
                 BranchAt::Base | BranchAt::Relative(_) => {
                     let members = g.branch_members(label)?;
                     let starts: Vec<usize> = (0..g.len()).filter(|&i| members[i]).collect();
@@ -199,18 +188,6 @@ pub fn plan(
             }
         }
     }
-}
-
-fn single(g: &Graph, heads: Vec<usize>, what: &str) -> Result<Vec<usize>> {
-    if heads.len() > 1 {
-        return Err(g.several(
-            what,
-            "Heads",
-            &heads,
-            "Use 'heads' (or <label>@heads) to go to every head, or name one revision.",
-        ));
-    }
-    Ok(heads)
 }
 
 /// The first |n| steps of a plan, or an error when it has fewer.

@@ -8,13 +8,13 @@
 
 use crate::capture;
 use crate::catalog;
-use crate::enums::{self, EnumPlan, Position};
+use crate::enum_run::{self, planned, Later};
 use crate::error::{code, MigrateError, Result};
 use crate::graph::Graph;
 use crate::inverse;
 use crate::ops::{op_label, revision_ops, AlterColumn, CreateIndex, Downgrade, Op};
 use crate::plan::{self, Direction, Mode, Plan};
-use crate::quote::{ident, literal, qualified};
+use crate::quote::qualified;
 use crate::render::{self, render, Line, ScriptStep};
 use crate::shell::{self, guarded};
 use crate::store::{self, LogEntry};
@@ -246,11 +246,7 @@ impl Prepared {
         for (n, op) in step.ops.iter().enumerate() {
             let label = op_label(id, self.direction.word(), n, Some(op));
             say_notes(id, step, n);
-            let later = Later {
-                steps: &self.steps,
-                step: si,
-                op: n,
-            };
+            let later = later(&self.steps, si, n);
             let (ran, undo) = shell::migrating(|| {
                 waits::bounded(&label, || {
                     guarded(&label, || {
@@ -289,11 +285,7 @@ impl Prepared {
                 for (_, note) in step.notes.iter().filter(|(at, _)| *at == n) {
                     each(id, n, op.kind(), Line::Note(note.clone()))?;
                 }
-                let later = Later {
-                    steps: &self.steps,
-                    step: si,
-                    op: n,
-                };
+                let later = later(&self.steps, si, n);
                 let plain;
                 let op = if op.is_concurrent() {
                     each(id, n, op.kind(), Line::Note(format!(
@@ -539,11 +531,7 @@ fn offline_statements(steps: &[Step], si: usize) -> Vec<Line> {
         .iter()
         .enumerate()
         .flat_map(|(n, op)| {
-            let later = Later {
-                steps,
-                step: si,
-                op: n,
-            };
+            let later = later(steps, si, n);
             let lines: Vec<Line> = match planned(op, &later) {
                 Ok(sql) => sql,
                 Err(e) => std::iter::once(Line::Note(format!(
@@ -816,389 +804,19 @@ fn joined(graph: &Graph, heads: &[usize]) -> Option<String> {
     }
 }
 
+/// The ops that run after op `n` of step `si`.
+fn later(steps: &[Step], si: usize, n: usize) -> Later<'_> {
+    Later::new(
+        &steps[si].ops[n + 1..],
+        steps[si + 1..].iter().map(|s| s.ops.as_slice()).collect(),
+    )
+}
+
 fn now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
-}
-
-/// The ops that run after the current one in this call.
-struct Later<'a> {
-    steps: &'a [Step],
-    step: usize,
-    op: usize,
-}
-
-impl Later<'_> {
-    /// Whether a later op mentions `value` (see [`op_mentions`]): it may
-    /// use the value, so it must be usable at once.
-    fn mentions(&self, value: &str) -> bool {
-        let rest = self.steps[self.step].ops[self.op + 1..].iter().chain(
-            self.steps[self.step + 1..]
-                .iter()
-                .flat_map(|s| s.ops.iter()),
-        );
-        rest.into_iter().any(|op| op_mentions(op, value))
-    }
-}
-
-/// Whether an op may use the enum value `value`: a string of its JSON is
-/// the value, holds it as a quoted SQL literal, or as an element of an
-/// array literal (`'{new,escalated}'`, a bulk_insert's `"{open,escalated}"`).
-/// Ops that define enums name values without using them as data.
-fn op_mentions(op: &Op, value: &str) -> bool {
-    if defines_enum(op) {
-        return false;
-    }
-    serde_json::to_value(op)
-        .map(|json| enums::json_mentions(&json, value))
-        .unwrap_or(true)
-}
-
-fn defines_enum(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::CreateEnum { .. }
-            | Op::DropEnum { .. }
-            | Op::AddEnumValue { .. }
-            | Op::DropEnumValue { .. }
-            | Op::RenameEnumValue { .. }
-            | Op::SetEnumValues { .. }
-    )
-}
-
-/// Before an op that uses a value this transaction added with `ADD VALUE`
-/// (an earlier `migrate.upgrade` call of the same transaction, or an
-/// `execute` op), swap its type for a new one with the same values, whose
-/// values are all usable at once.
-fn rebuild_for(op: &Op) -> Result<Vec<Line>> {
-    if defines_enum(op) {
-        return Ok(Vec::new());
-    }
-    let mut out = Vec::new();
-    for (schema, name, unusable) in catalog::unusable_values()? {
-        let used: Vec<String> = unusable
-            .iter()
-            .filter(|v| op_mentions(op, v))
-            .map(|v| literal(v))
-            .collect();
-        if used.is_empty() {
-            continue;
-        }
-        let Some(found) = catalog::existing_type(Some(&schema), &name)? else {
-            continue;
-        };
-        out.extend(
-            swap(
-                Some(&schema),
-                &name,
-                &found.values,
-                &[],
-                None,
-                &format!(
-                    "{} added earlier in this transaction, used before commit",
-                    used.join(", ")
-                ),
-                true,
-            )
-            .map_err(commit_first)?,
-        );
-    }
-    Ok(out)
-}
-
-/// The statements of an enum value op, planned from the live catalog: the
-/// cheapest correct SQL.
-fn enum_statements(op: &Op, later: &Later) -> Result<Vec<Line>> {
-    let (schema, name) = match op {
-        Op::AddEnumValue { schema, name, .. }
-        | Op::DropEnumValue { schema, name, .. }
-        | Op::SetEnumValues { schema, name, .. } => (schema.as_deref(), name.as_str()),
-        _ => return Ok(render(op).into_iter().map(Line::Sql).collect()),
-    };
-    let ty = qualified(schema, name);
-    let found = catalog::existing_type(schema, name)?
-        .ok_or_else(|| MigrateError::new(code::UNKNOWN, format!("enum {ty} does not exist")))?;
-    if found.kind != "e" {
-        return Err(MigrateError::new(
-            code::WRONG_KIND,
-            format!("type {ty} is not an enum"),
-        ));
-    }
-    let current = found.values;
-    // PostgreSQL 15 refuses to use a value added by ADD VALUE before commit
-    // (55P04), even for a type created in the same transaction; a value a
-    // later op may use is therefore added by a swap, which creates the
-    // type anew so all its values are usable at once
-    let must_swap =
-        |added: &[&String]| -> Result<bool> { Ok(added.iter().any(|v| later.mentions(v))) };
-    match op {
-        Op::AddEnumValue {
-            value,
-            before,
-            after,
-            if_not_exists,
-            ..
-        } => {
-            if current.contains(value) {
-                if *if_not_exists {
-                    return Ok(vec![Line::Note(format!(
-                        "enum {ty} already has the value {}: nothing to do",
-                        literal(value)
-                    ))]);
-                }
-                return Err(MigrateError::new(
-                    code::EXISTS,
-                    format!("enum {ty} already has the value {value:?}"),
-                )
-                .with_hint("Use \"if_not_exists\": true to skip a value that is there."));
-            }
-            let anchor = |v: &String| -> Result<usize> {
-                current.iter().position(|c| c == v).ok_or_else(|| {
-                    MigrateError::new(code::UNKNOWN, format!("enum {ty} has no value {v:?}"))
-                })
-            };
-            let (pos, at) = match (before, after) {
-                (Some(b), _) => (Position::Before(b.clone()), anchor(b)?),
-                (_, Some(a)) => (Position::After(a.clone()), anchor(a)? + 1),
-                _ => (Position::End, current.len()),
-            };
-            let mut desired = current.clone();
-            desired.insert(at, value.clone());
-            if must_swap(&[value])? {
-                return swap(
-                    schema,
-                    name,
-                    &desired,
-                    &[],
-                    None,
-                    "a later op of this call uses the new value",
-                    true,
-                )
-                .map_err(commit_first);
-            }
-            Ok(vec![
-                Line::Note(format!(
-                    "enum {ty}: ADD VALUE, catalog-only, no table is rewritten"
-                )),
-                Line::Sql(enums::add_value_sql(&ty, value, &pos, *if_not_exists)),
-            ])
-        }
-        Op::DropEnumValue {
-            value,
-            replace_with,
-            ..
-        } => {
-            if !current.contains(value) {
-                return Err(MigrateError::new(
-                    code::UNKNOWN,
-                    format!("enum {ty} has no value {value:?}"),
-                ));
-            }
-            if let Some(r) = replace_with {
-                if !current.contains(r) {
-                    return Err(MigrateError::invalid(format!(
-                        "replace_with {r:?} is not a value of enum {ty}"
-                    )));
-                }
-            }
-            let desired: Vec<String> = current.iter().filter(|v| *v != value).cloned().collect();
-            swap(
-                schema,
-                name,
-                &desired,
-                std::slice::from_ref(value),
-                replace_with.as_deref().map(|r| (value.as_str(), r)),
-                "PostgreSQL cannot drop an enum value",
-                false,
-            )
-        }
-        Op::SetEnumValues { values, .. } => match enums::plan_values(&current, values) {
-            EnumPlan::Nothing => Ok(vec![Line::Note(format!(
-                "enum {ty} already has these values: nothing to do"
-            ))]),
-            EnumPlan::AddValues(adds) => {
-                let added: Vec<&String> = adds.iter().map(|(v, _)| v).collect();
-                if must_swap(&added)? {
-                    return swap(
-                        schema,
-                        name,
-                        values,
-                        &[],
-                        None,
-                        "a later op of this call uses a new value",
-                        true,
-                    )
-                    .map_err(commit_first);
-                }
-                Ok(std::iter::once(Line::Note(format!(
-                    "enum {ty}: ADD VALUE, catalog-only, no table is rewritten"
-                )))
-                .chain(
-                    adds.iter()
-                        .map(|(v, pos)| Line::Sql(enums::add_value_sql(&ty, v, pos, false))),
-                )
-                .collect())
-            }
-            EnumPlan::Swap { removed } => swap(
-                schema,
-                name,
-                values,
-                &removed,
-                None,
-                if removed.is_empty() {
-                    "values change order"
-                } else {
-                    "values are removed"
-                },
-                false,
-            ),
-        },
-        _ => Ok(render(op).into_iter().map(Line::Sql).collect()),
-    }
-}
-
-/// A swap that would only make new values usable at once, refused for
-/// what uses the type: committing first makes the values usable without it.
-fn commit_first(e: MigrateError) -> MigrateError {
-    if e.code != code::IN_USE {
-        return e;
-    }
-    e.with_hint(
-        "PostgreSQL lets no one use a value added by ADD VALUE before its transaction commits, \
-         and the swap that makes it usable at once cannot carry these over. Commit after adding \
-         the value and use it in a later transaction, or drop them in an earlier op and create \
-         them again after this one.",
-    )
-}
-
-/// The type swap's statements, or why it cannot be done.
-fn swap(
-    schema: Option<&str>,
-    name: &str,
-    values: &[String],
-    removed: &[String],
-    replace: Option<(&str, &str)>,
-    why: &str,
-    only_adds: bool,
-) -> Result<Vec<Line>> {
-    let ty = qualified(schema, name);
-    let (facts, blockers) = catalog::swap_facts(schema, name)?;
-    if !blockers.is_empty() {
-        return Err(MigrateError::new(
-            code::IN_USE,
-            format!(
-                "cannot change enum {ty}: {} swaps the type, and these use it: {}",
-                if only_adds {
-                    "making a new value usable at once"
-                } else {
-                    "removing or reordering values"
-                },
-                blockers.join(", ")
-            ),
-        )
-        .with_hint(
-            "Drop them in an earlier op and create them again after this one; migrate_ext never uses CASCADE.",
-        ));
-    }
-    if !removed.is_empty() {
-        // a condition that names a removed value cannot be carried over to
-        // a type without it, and replace_with would change its meaning
-        let naming: Vec<String> = facts
-            .constraints
-            .iter()
-            .filter(|k| enums::expr_mentions(&k.def, name, removed))
-            .map(|k| format!("constraint {} of {}", ident(&k.name), k.table_sql))
-            .chain(
-                facts
-                    .indexes
-                    .iter()
-                    .filter(|i| enums::expr_mentions(&i.create, name, removed))
-                    .map(|i| format!("index {}", i.name_sql)),
-            )
-            .collect();
-        if !naming.is_empty() {
-            let values: Vec<String> = removed.iter().map(|v| literal(v)).collect();
-            return Err(MigrateError::new(
-                code::IN_USE,
-                format!(
-                    "cannot remove {} from enum {ty}: {} name it",
-                    values.join(", "),
-                    naming.join(", ")
-                ),
-            )
-            .with_hint(
-                "A condition that names the value cannot be carried over to a type without it: \
-                 drop it (drop_constraint, drop_index) in an earlier op, and add it back without the value after this one.",
-            ));
-        }
-    }
-    if !removed.is_empty() && replace.is_none() {
-        let holding = catalog::rows_holding(&facts.columns, removed)?;
-        let defaults: Vec<String> = facts
-            .columns
-            .iter()
-            .filter(|c| {
-                c.default_sql
-                    .as_deref()
-                    .is_some_and(|d| enums::expr_mentions(d, name, removed))
-            })
-            .map(|c| format!("{}.{}", c.table_sql, ident(&c.column)))
-            .collect();
-        if !holding.is_empty() || !defaults.is_empty() {
-            let total: i64 = holding.iter().map(|(_, n)| n).sum();
-            let list: Vec<String> = holding.iter().map(|(c, n)| format!("{c}: {n}")).collect();
-            let mut parts = Vec::new();
-            if total > 0 {
-                parts.push(format!("{total} row(s) hold it ({})", list.join(", ")));
-            }
-            if !defaults.is_empty() {
-                parts.push(format!("it is the default of {}", defaults.join(", ")));
-            }
-            let why = parts.join("; ");
-            let values: Vec<String> = removed.iter().map(|v| literal(v)).collect();
-            return Err(MigrateError::new(
-                code::HELD,
-                format!("cannot remove {} from enum {ty}: {why}", values.join(", ")),
-            )
-            .with_hint("Give \"replace_with\" (drop_enum_value), or change those rows and defaults in an earlier op."));
-        }
-    }
-    let tables: std::collections::BTreeSet<&str> =
-        facts.columns.iter().map(|c| c.table_sql.as_str()).collect();
-    let rewrites = if tables.is_empty() {
-        "no table uses the type".to_string()
-    } else {
-        format!(
-            "rewrites {}",
-            tables.into_iter().collect::<Vec<_>>().join(", ")
-        )
-    };
-    let mut out = vec![Line::Note(format!(
-        "enum {ty}: type swap ({why}); {rewrites}"
-    ))];
-    out.extend(
-        enums::swap_sql(&facts, values, replace)
-            .into_iter()
-            .map(Line::Sql),
-    );
-    Ok(out)
-}
-
-/// The statements an op runs: planned from the live catalog for enum value
-/// ops (a leading `--` line says which strategy), rendered otherwise.
-fn planned(op: &Op, later: &Later) -> Result<Vec<Line>> {
-    match op {
-        Op::AddEnumValue { .. } | Op::DropEnumValue { .. } | Op::SetEnumValues { .. } => {
-            enum_statements(op, later)
-        }
-        _ => {
-            let mut lines = rebuild_for(op)?;
-            lines.extend(render(op).into_iter().map(Line::Sql));
-            Ok(lines)
-        }
-    }
 }
 
 /// Check what the op needs from the live catalog, then run its SQL.
@@ -1218,58 +836,10 @@ fn run_op(op: &Op, later: &Later, statements: &mut Vec<String>) -> Result<()> {
 /// Check what the op needs from the live catalog, then hand each line of
 /// its plan (strategy notes and statements) to `each`, which runs them.
 fn each_line(op: &Op, later: &Later, each: &mut dyn FnMut(Line) -> Result<()>) -> Result<()> {
+    if !enum_run::checked(op)? {
+        return Ok(());
+    }
     match op {
-        Op::CreateEnum {
-            schema,
-            name,
-            values,
-        } => {
-            if let Some(found) = catalog::existing_type(schema.as_deref(), name)? {
-                if found.kind != "e" {
-                    return Err(MigrateError::new(
-                        code::EXISTS,
-                        format!("type \"{name}\" already exists and is not an enum"),
-                    ));
-                }
-                if &found.values != values {
-                    return Err(MigrateError::new(
-                        code::EXISTS,
-                        format!("enum \"{name}\" already exists with other values"),
-                    )
-                    .with_detail(format!(
-                        "Existing values: {}; wanted: {}.",
-                        found.values.join(", "),
-                        values.join(", ")
-                    ))
-                    .with_hint("Drop it first, or change its values with an execute op."));
-                }
-                notice!("enum \"{name}\" already exists with the same values, skipping");
-                return Ok(());
-            }
-        }
-        Op::DropEnum { schema, name } => {
-            if let Some(uses) = catalog::type_uses(schema.as_deref(), name)? {
-                if uses.kind != "e" {
-                    return Err(MigrateError::new(
-                        code::WRONG_KIND,
-                        format!("type \"{name}\" is not an enum"),
-                    ));
-                }
-                if !uses.columns.is_empty() {
-                    return Err(MigrateError::new(
-                        code::IN_USE,
-                        format!(
-                            "cannot drop enum {} while columns use it: {}",
-                            qualified(schema.as_deref(), name),
-                            uses.columns.join(", ")
-                        ),
-                    )
-                    .with_hint(
-                        "Drop or change those columns first (drop_column before drop_enum).",
-                    ));
-                }
-            }
-        }
         Op::AddColumn { column, .. } => catalog::check_type(&column.type_name)?,
         Op::CreateIndex(CreateIndex {
             method: Some(m), ..
