@@ -14,6 +14,57 @@ use crate::ops::Op;
 use crate::quote::{ident, literal, qualified};
 use crate::render::{render, Line};
 use pgrx::prelude::*;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Enum values this transaction added with `ADD VALUE`, per type
+/// (schema, name, values).
+type Unusable = Rc<Vec<(String, String, Vec<String>)>>;
+
+thread_local! {
+    /// What [`catalog::unusable_values`] last read, and in which top
+    /// transaction. Reading it is a scan of `pg_enum` that returns every
+    /// value written in this transaction, so before every op of a long run
+    /// (a thousand `create_enum`s) it made the run quadratic; it is read
+    /// again only when something may have added a value since.
+    static UNUSABLE: RefCell<Option<(pg_sys::TransactionId, Unusable)>> = const { RefCell::new(None) };
+}
+
+/// Forget the values read by [`unusable`]: at the start of a run (the
+/// caller's own statements may have added some since the last one), and
+/// after any statement that may add one (`run::run_sql`).
+pub fn forget_unusable() {
+    UNUSABLE.with(|c| *c.borrow_mut() = None);
+}
+
+/// Whether `sql` may add an enum value: it says `VALUE` somewhere (`ALTER
+/// TYPE ... ADD VALUE`, also inside a `DO` block). A value added inside a
+/// function the statement calls is not seen; using it in the same
+/// transaction then fails with PostgreSQL's 55P04, as documented.
+pub fn may_add_value(sql: &str) -> bool {
+    sql.to_ascii_uppercase().contains("VALUE")
+}
+
+fn unusable() -> Result<Unusable> {
+    // SAFETY: reads this backend's transaction state; no xid is assigned
+    // by it.
+    let top = unsafe { pg_sys::GetTopTransactionIdIfAny() };
+    if top == pg_sys::InvalidTransactionId {
+        // nothing written yet in this transaction: nothing added
+        return Ok(Rc::new(Vec::new()));
+    }
+    if let Some(found) = UNUSABLE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(xid, _)| *xid == top)
+            .map(|(_, v)| v.clone())
+    }) {
+        return Ok(found);
+    }
+    let read = Rc::new(catalog::unusable_values()?);
+    UNUSABLE.with(|c| *c.borrow_mut() = Some((top, read.clone())));
+    Ok(read)
+}
 
 /// The ops that run after the current one in this call.
 pub struct Later<'a> {
@@ -72,7 +123,7 @@ fn rebuild_for(op: &Op) -> Result<Vec<Line>> {
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    for (schema, name, unusable) in catalog::unusable_values()? {
+    for (schema, name, unusable) in unusable()?.iter() {
         let used: Vec<String> = unusable
             .iter()
             .filter(|v| op_mentions(op, v))
@@ -81,13 +132,13 @@ fn rebuild_for(op: &Op) -> Result<Vec<Line>> {
         if used.is_empty() {
             continue;
         }
-        let Some(found) = catalog::existing_type(Some(&schema), &name)? else {
+        let Some(found) = catalog::existing_type(Some(schema), name)? else {
             continue;
         };
         out.extend(
             swap(
-                Some(&schema),
-                &name,
+                Some(schema),
+                name,
                 &found.values,
                 &[],
                 None,

@@ -278,11 +278,12 @@ fn try_timeout() -> Option<i32> {
     Some(if callers > 0 { ours.min(callers) } else { ours })
 }
 
-/// Run one op, `f`, under bounded lock waits: in a subtransaction with
-/// `lock_timeout` set, tried again after a lock timeout. `label` names the
-/// op in NOTICEs and errors. Without a bound (`migrate.lock_timeout = 0`)
-/// `f` runs as it is, with no subtransaction.
-pub fn bounded<T>(label: &str, mut f: impl FnMut() -> Result<T>) -> Result<T> {
+/// Run a revision's ops, `f`, under bounded lock waits: in a
+/// subtransaction with `lock_timeout` set, tried again after a lock
+/// timeout. `label` names the op that was running, for NOTICEs and errors.
+/// Without a bound (`migrate.lock_timeout = 0`) `f` runs as it is, with no
+/// subtransaction.
+pub fn bounded<T>(label: &dyn Fn() -> String, mut f: impl FnMut() -> Result<T>) -> Result<T> {
     let Some(timeout) = try_timeout() else {
         return f();
     };
@@ -301,6 +302,7 @@ pub fn bounded<T>(label: &str, mut f: impl FnMut() -> Result<T>) -> Result<T> {
             Err(e) => return Err(e),
         };
         let waited = waited()?;
+        let label = label();
         tries += 1;
         if tries > retries {
             return Err(MigrateError::new(
@@ -313,7 +315,7 @@ pub fn bounded<T>(label: &str, mut f: impl FnMut() -> Result<T>) -> Result<T> {
             )
             .with_detail(format!("The last try failed with: {}", e.message))
             .with_hint(
-                "Nothing of this op was kept. Find what holds the lock in pg_stat_activity, \
+                "Nothing of this revision was kept. Find what holds the lock in pg_stat_activity, \
                  let it finish, or raise migrate.lock_timeout / migrate.lock_retries.",
             ));
         }
