@@ -121,7 +121,7 @@ SELECT format('array type %s owner=%s acl=%s', t.typname, t.typowner::regrole, t
   FROM pg_type t WHERE t.typname = '_mood' AND t.typnamespace = 'public'::regnamespace
 UNION ALL
 SELECT format('constraint %s comment=%s', conname, obj_description(oid, 'pg_constraint'))
-  FROM pg_constraint WHERE conrelid = 'diary'::regclass
+  FROM pg_constraint WHERE conrelid = 'diary'::regclass AND contype <> 'n'  -- 18's NOT NULL rows
 UNION ALL
 SELECT format('index %s comment=%s', indexrelid::regclass, obj_description(indexrelid, 'pg_class'))
   FROM pg_index WHERE indrelid = 'diary'::regclass

@@ -4,6 +4,8 @@
 -- index, constraint or enum exactly (checked with a catalog snapshot and
 -- migrate.model()), says what data does not come back, and refuses when
 -- nothing was recorded (a stamped revision).
+-- (PostgreSQL 17 and later also show the MAINTAIN privilege, m, in a
+-- table's access list: recorded_downgrades_1.out is their expected output.)
 CREATE ROLE recorded_owner;
 CREATE ROLE recorded_reader;
 CREATE DATABASE recorded_downgrades;
