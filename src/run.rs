@@ -283,7 +283,6 @@ impl Prepared {
         Ok((statements, step.records.then_some(Value::Array(recorded))))
     }
 
-
     /// Walk every step as a run would, handing each op's lines to
     /// `each(revision, op index, op kind, line)`; concurrent index ops are
     /// run as plain (non-concurrent) ones, after a note. For the dry run,
