@@ -27,9 +27,13 @@
 # 3. Autogenerate: diff and check of a 50- and a 200-table desired schema,
 #    beside the same DDL run by psql.
 #
+# 4. A busy database (see below). 5. Enum values on 1,000,000 rows:
+#    add_enum_value and rename_enum_value without a rewrite, beside
+#    drop_enum_value's type swap.
+#
 # Usage: bash bench/run.sh [N ...]     (default: 250 500 1000)
 #   REPEAT=7 rounds in part 1; GRAPH_SIZES="10000 100000" for part 2;
-#   PARTS="1 2 3 4" the parts to run (default 1 2 3)
+#   PARTS="1 2 3 4 5" the parts to run (default 1 2 3)
 # Needs the extension installed (scripts/install.sh); starts its own cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -262,7 +266,7 @@ for t in 50 200; do
 done
 fi
 
-part 4 || exit 0
+if part 4; then
 # 4. A busy database. (a) 10,000 revisions that each create a table, by
 #    CALL migrate.run() and back down by CALL migrate.run_down('base'),
 #    beside SELECT migrate.upgrade() in one transaction; (b) a reader of a
@@ -325,3 +329,34 @@ c2=$(bq -c "SELECT count(*) FROM event")
 rm -f "$WORK/writing"; wait
 during=$(( (c2 - c1) * 1000 / (build + 1) ))
 echo "concurrent index build on 1,000,000 rows through CALL migrate.run: ${build} ms; inserts/s from 2 sessions: ${before} before, ${during} during"
+
+fi
+
+part 5 || exit 0
+# 5. Enum values on a big table: add_enum_value and rename_enum_value are
+#    catalog-only (the table keeps its relfilenode; the time does not grow
+#    with the rows), beside drop_enum_value, which swaps the type and
+#    rewrites the table. Prints each op's time and whether the table was
+#    rewritten.
+echo
+echo "== 5. enum values on a table of 1,000,000 rows"
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_enum" -c "CREATE DATABASE bench_enum"
+eq() { psql -X -q -At -v ON_ERROR_STOP=1 -d bench_enum "$@"; }
+eq -c "CREATE EXTENSION migrate_ext" \
+   -c "CREATE TYPE st AS ENUM ('new', 'open', 'done')" \
+   -c "CREATE TABLE ticket (id bigint PRIMARY KEY, state st NOT NULL DEFAULT 'new')" \
+   -c "INSERT INTO ticket SELECT g, (ARRAY['new','open','done']::st[])[1 + g % 3] FROM generate_series(1, 1000000) g" \
+   -c "VACUUM ANALYZE ticket"
+printf '%-18s %10s %12s\n' op ms rewritten
+for op in '{"op": "add_enum_value", "name": "st", "value": "escalated", "after": "open"}' \
+          '{"op": "rename_enum_value", "name": "st", "value": "escalated", "new_value": "urgent"}' \
+          '{"op": "drop_enum_value", "name": "st", "value": "urgent"}'; do
+    kind=$(python3 -c "import json, sys; print(json.loads(sys.argv[1])['op'])" "$op")
+    before=$(eq -c "SELECT pg_relation_filenode('ticket')")
+    eq -c "SELECT migrate.revision('$kind', '[$op]')" >/dev/null
+    t0=$(ms_now)
+    eq -c "SET client_min_messages = warning" -c "SELECT migrate.upgrade('head')" >/dev/null
+    t1=$(ms_now)
+    after=$(eq -c "SELECT pg_relation_filenode('ticket')")
+    printf '%-18s %10s %12s\n' "$kind" "$((t1 - t0))" "$([ "$before" = "$after" ] && echo no || echo yes)"
+done
