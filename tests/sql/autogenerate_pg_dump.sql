@@ -280,7 +280,7 @@ SELECT migrate.autogenerate('function', :'dump' || $$
 $$);
 
 SELECT migrate.downgrade('base');
-\dt
+SELECT count(*) AS tables_left FROM pg_tables WHERE schemaname = 'public';
 \c postgres
 DROP DATABASE autogenerate_pg_dump;
 DROP ROLE autogenerate_pg_dump_owner;
