@@ -221,7 +221,7 @@ mod migrate {
         ),
     > {
         let warnings = entry("migrate.lint", Access::Read, || {
-            crate::lint::lint_target(&Target::parse_arg(target)?)
+            lint_target(&Target::parse_arg(target)?)
         });
         TableIterator::new(warnings.into_iter().map(|w| {
             (
@@ -364,4 +364,18 @@ mod migrate {
     fn applied_of(ids: Vec<Option<String>>) -> Vec<String> {
         entry("migrate._applied", Access::Read, || run::applied_of(ids))
     }
+}
+
+/// `migrate.lint(target)`: the steps a run to `target` would take now,
+/// planned as `migrate.sql(target)` plans them from the current version,
+/// their ops, the catalog's facts about the tables they name, and the
+/// rules' warnings. Reads only.
+fn lint_target(target: &Target) -> Result<Vec<crate::lint::Warning>> {
+    let steps: Vec<crate::lint::Step> = crate::run::pending_ops(target)?
+        .into_iter()
+        .map(|(revision, ops)| crate::lint::Step { revision, ops })
+        .collect();
+    let (tables, indexes) = crate::lint::referenced(&steps);
+    let facts = crate::catalog::lint_facts(&tables, &indexes)?;
+    Ok(crate::lint::lint(&steps, &facts))
 }

@@ -3,10 +3,10 @@
 //! The cursor position of an error (a syntax error's, or one inside a
 //! statement run through SPI) lives only in PostgreSQL's ErrorData, which
 //! pgrx does not hand over. An error context callback, as PL/pgSQL uses,
-//! reads it while the error is raised; [`located`] runs code under one and
+//! reads it while the error is raised; [`watched`] runs code under one and
 //! returns the position with the outcome.
 
-use crate::error::{MigrateError, Result};
+use crate::error::MigrateError;
 use pgrx::pg_sys;
 use std::cell::Cell;
 
@@ -48,7 +48,7 @@ pub enum Source<'a> {
 /// with that frame's `arg`: NULL or a live [`Source`].
 unsafe extern "C-unwind" fn remember(arg: *mut std::ffi::c_void) {
     // SAFETY: `arg` is the `Source` that `Frame::push` registered with us;
-    // it outlives the frame (both live in `located`), and PostgreSQL calls
+    // it outlives the frame (both live in `watched`), and PostgreSQL calls
     // us only while the frame is on its stack.
     let Some(source) = (unsafe { arg.cast::<Source>().as_ref() }) else {
         return;
@@ -131,12 +131,18 @@ impl Drop for Frame {
     }
 }
 
-/// Run `f`; a PostgreSQL error inside comes back as an `Err`, with the
-/// 1-based character position PostgreSQL gave it in `source`, if any.
-pub fn located<T>(source: Source, f: impl FnOnce() -> Result<T>) -> (Result<T>, Option<usize>) {
+/// Run `f` under the error context callback; a failed outcome comes back
+/// with the 1-based character position PostgreSQL gave its error in
+/// `source`, if any. `f` catches the error itself
+/// (`shell::located` passes `shell::caught`); an error that
+/// unwinds through still pops the frame.
+pub fn watched<T, E>(
+    source: Source,
+    f: impl FnOnce() -> std::result::Result<T, E>,
+) -> (std::result::Result<T, E>, Option<usize>) {
     POSITION.with(|c| c.set(0));
     let frame = Frame::push(&source);
-    let outcome = crate::shell::caught(f);
+    let outcome = f();
     drop(frame);
     let position = POSITION.with(|c| c.replace(0));
     let failed = outcome.is_err();

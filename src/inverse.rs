@@ -2,7 +2,7 @@
 //! removes, built from the catalog's facts about it as they are just before
 //! the op runs.
 //!
-//! The shell ([`crate::capture`]) reads the facts; this module turns them
+//! The shell (the `capture` module) reads the facts; this module turns them
 //! into ops, in plain Rust. Typed ops are used where one says exactly what
 //! the catalog holds (`create_table`, `add_column`, `alter_column`,
 //! `create_enum`, `set_enum_values`); indexes, constraints, comments,

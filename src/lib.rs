@@ -71,3 +71,76 @@ pub mod pg_test {
         vec![]
     }
 }
+
+/// The shape the code keeps, read from the sources.
+#[cfg(test)]
+mod shape {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// Each module's source text, by module name.
+    fn sources() -> BTreeMap<String, String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .map(|p| {
+                let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(&p).unwrap())
+            })
+            .collect()
+    }
+
+    /// The modules `text` names as `crate::m` (in paths and in `use
+    /// crate::{a, b}` groups), comments included.
+    fn uses(text: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for (i, _) in text.match_indices("crate::") {
+            let rest = &text[i + "crate::".len()..];
+            let names: Vec<&str> = match rest.strip_prefix('{') {
+                Some(group) => group[..group.find('}').unwrap_or(0)]
+                    .split(',')
+                    .map(|n| n.trim().split("::").next().unwrap_or(""))
+                    .collect(),
+                None => vec![rest
+                    .split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .next()
+                    .unwrap_or("")],
+            };
+            out.extend(
+                names
+                    .into_iter()
+                    .filter(|n| modules.contains(*n))
+                    .map(String::from),
+            );
+        }
+        out
+    }
+
+    /// No module imports one that imports it back, directly or around a
+    /// longer loop: the core never reaches into the shell that uses it.
+    #[test]
+    fn no_module_imports_one_that_imports_it_back() {
+        let sources = sources();
+        let modules: BTreeSet<String> = sources.keys().cloned().collect();
+        let edges: BTreeMap<&String, BTreeSet<String>> = sources
+            .iter()
+            .map(|(m, text)| {
+                let mut used = uses(text, &modules);
+                used.remove(m);
+                (m, used)
+            })
+            .collect();
+        for start in &modules {
+            // every module reachable from `start`; `start` must not be one
+            let mut seen = BTreeSet::new();
+            let mut todo: Vec<&String> = edges[start].iter().collect();
+            while let Some(m) = todo.pop() {
+                assert_ne!(m, start, "{start} reaches itself through its imports");
+                if seen.insert(m.clone()) {
+                    todo.extend(edges[m].iter());
+                }
+            }
+        }
+    }
+}

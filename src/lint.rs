@@ -1029,22 +1029,6 @@ fn pretty_bytes(n: i64) -> String {
     format!("{} TB", size.round() as i64)
 }
 
-// ---------------------------------------------------------------- the shell
-
-/// `migrate.lint(target)`: the steps a run to `target` would take now,
-/// planned as `migrate.sql(target)` plans them from the current version,
-/// their ops, the catalog's facts about the tables they name, and the
-/// rules' warnings. Reads only.
-pub fn lint_target(target: &crate::target::Target) -> crate::error::Result<Vec<Warning>> {
-    let steps: Vec<Step> = crate::run::pending_ops(target)?
-        .into_iter()
-        .map(|(revision, ops)| Step { revision, ops })
-        .collect();
-    let (tables, indexes) = referenced(&steps);
-    let facts = crate::catalog::lint_facts(&tables, &indexes)?;
-    Ok(lint(&steps, &facts))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1444,7 +1444,7 @@ pub fn to_json(ops: &[Op]) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -1936,7 +1936,7 @@ mod tests {
         }
     }
 
-    mod round_trip {
+    pub(crate) mod round_trip {
         use super::super::*;
         use proptest::prelude::*;
 
@@ -1948,7 +1948,8 @@ mod tests {
             proptest::option::of(name())
         }
 
-        fn op() -> impl Strategy<Value = Op> {
+        /// Any op, with odd names (shared with render's round trip).
+        pub(crate) fn op() -> impl Strategy<Value = Op> {
             prop_oneof![
                 (
                     schema(),
@@ -2037,10 +2038,6 @@ mod tests {
                 let json = to_json(&ops);
                 let back = parse_ops("r", "upgrade", &json).unwrap();
                 prop_assert_eq!(&back, &ops);
-                // and render the same SQL both times
-                let a: Vec<String> = ops.iter().flat_map(crate::render::render).collect();
-                let b: Vec<String> = back.iter().flat_map(crate::render::render).collect();
-                prop_assert_eq!(a, b);
             }
         }
     }
@@ -2077,10 +2074,10 @@ mod tests {
         let Op::AddColumn { column, .. } = &ops[0] else {
             panic!("not add_column")
         };
-        assert_eq!(
-            crate::render::default_sql(column.server_default.as_ref().unwrap()),
-            "123456789012345678901234567890.50"
-        );
+        let ServerDefault::Number(n) = column.server_default.as_ref().unwrap() else {
+            panic!("not a number")
+        };
+        assert_eq!(n.to_string(), "123456789012345678901234567890.50");
         assert!(parse_json("r", "upgrade", "[1e400]").is_ok());
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
         assert_eq!(
@@ -2104,30 +2101,6 @@ mod tests {
 #[cfg(test)]
 mod big_numbers {
     use super::*;
-
-    /// Integers of any size keep every digit: above u64, above u128, and
-    /// in exponent form.
-    #[test]
-    fn integers_keep_every_digit() {
-        for n in [
-            "18446744073709551617",
-            "340282366920938463463374607431768211455",
-            "340282366920938463463374607431768211457",
-            "-170141183460469231731687303715884105729",
-            "12.5e400",
-        ] {
-            let text = format!(
-                r#"[{{"op": "add_column", "table": "t", "column": {{"name": "c", "type": "numeric", "server_default": {n}}}}},
-                    {{"op": "bulk_insert", "table": "t", "rows": [{{"c": {n}}}]}}]"#
-            );
-            let v = parse_json("r", "upgrade", &text).unwrap();
-            let ops = parse_ops("r", "upgrade", &v).unwrap();
-            let sql: Vec<String> = ops.iter().flat_map(crate::render::render).collect();
-            let shown = n.replace("e", "e+");
-            assert!(sql[0].ends_with(&format!("DEFAULT {shown}")), "{sql:?}");
-            assert!(sql[1].ends_with(&format!("VALUES ({shown})")), "{sql:?}");
-        }
-    }
 
     /// A number where a row object belongs is refused, not read as a row
     /// with a strange column.

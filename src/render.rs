@@ -500,6 +500,41 @@ pub mod tests {
     use crate::ops::parse_ops;
     use serde_json::json;
 
+    /// Integers of any size keep every digit: above u64, above u128, and
+    /// in exponent form.
+    #[test]
+    fn integers_keep_every_digit() {
+        for n in [
+            "18446744073709551617",
+            "340282366920938463463374607431768211455",
+            "340282366920938463463374607431768211457",
+            "-170141183460469231731687303715884105729",
+            "12.5e400",
+        ] {
+            let text = format!(
+                r#"[{{"op": "add_column", "table": "t", "column": {{"name": "c", "type": "numeric", "server_default": {n}}}}},
+                    {{"op": "bulk_insert", "table": "t", "rows": [{{"c": {n}}}]}}]"#
+            );
+            let v = crate::ops::parse_json("r", "upgrade", &text).unwrap();
+            let ops = parse_ops("r", "upgrade", &v).unwrap();
+            let sql: Vec<String> = ops.iter().flat_map(render).collect();
+            let shown = n.replace("e", "e+");
+            assert!(sql[0].ends_with(&format!("DEFAULT {shown}")), "{sql:?}");
+            assert!(sql[1].ends_with(&format!("VALUES ({shown})")), "{sql:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// An op parsed back from its canonical JSON renders the same SQL.
+        #[test]
+        fn parsed_ops_render_alike(ops in proptest::collection::vec(crate::ops::tests::round_trip::op(), 0..6)) {
+            let back = parse_ops("r", "upgrade", &crate::ops::to_json(&ops)).unwrap();
+            let a: Vec<String> = ops.iter().flat_map(render).collect();
+            let b: Vec<String> = back.iter().flat_map(render).collect();
+            proptest::prop_assert_eq!(a, b);
+        }
+    }
+
     fn sql(v: serde_json::Value) -> Vec<String> {
         parse_ops("r", "upgrade", &v)
             .unwrap()

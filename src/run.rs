@@ -909,7 +909,7 @@ fn no_cascade_hint(op: &Op, e: MigrateError) -> MigrateError {
 /// guard unchanged; SPI's refusals become errors a user can act on.
 pub fn run_sql(sql: &str) -> Result<()> {
     let (outcome, position) =
-        crate::errpos::located(crate::errpos::Source::Ran(sql), || spi_run(sql));
+        crate::shell::located(crate::errpos::Source::Ran(sql), || spi_run(sql));
     if enum_run::may_add_value(sql) {
         enum_run::forget_unusable();
     }

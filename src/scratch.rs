@@ -56,7 +56,7 @@ pub fn statements(sql: &str) -> Result<Vec<Statement>> {
     let text = CString::new(sql.as_str())
         .map_err(|_| MigrateError::invalid("desired schema contains a NUL byte"))?;
     let mut out = Vec::new();
-    let (parsed, position) = crate::errpos::located(crate::errpos::Source::Parsed, || {
+    let (parsed, position) = crate::shell::located(crate::errpos::Source::Parsed, || {
         // SAFETY: raw_parser only reads the NUL-terminated `text`; a syntax
         // error raises, and `located` catches it.
         let list =
@@ -554,7 +554,7 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
         )
     })?;
     for s in statements.iter().filter(|s| !s.ignored) {
-        let (ran, position) = crate::errpos::located(crate::errpos::Source::Ran(&s.text), || {
+        let (ran, position) = crate::shell::located(crate::errpos::Source::Ran(&s.text), || {
             shell::with_search_path(&path, || shell::write(&s.text, &[]))
         });
         ran.map_err(|e| {

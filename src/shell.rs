@@ -250,6 +250,15 @@ pub fn guarded<T>(label: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     caught(f).map_err(|e| e.context(label))
 }
 
+/// Run `f` like [`caught`]; the error comes back with the 1-based
+/// character position PostgreSQL gave it in `source`, if any.
+pub fn located<T>(
+    source: crate::errpos::Source,
+    f: impl FnOnce() -> Result<T>,
+) -> (Result<T>, Option<usize>) {
+    crate::errpos::watched(source, || caught(f))
+}
+
 /// Run `f`; a PostgreSQL error (or a panic) inside it comes back as an
 /// `Err`, with PostgreSQL's SQLSTATE, message, detail and hint (and never a
 /// backtrace).
