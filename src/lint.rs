@@ -442,184 +442,13 @@ fn rules(
         Op::CreateTable { schema, name, .. } => {
             st.new_tables.insert(qualified(schema.as_deref(), name));
         }
-        Op::AddConstraint(AddConstraint {
-            schema,
-            table,
-            name,
-            kind,
-            references,
-            expression,
-            not_valid,
-            ..
-        }) => {
-            let t = qualified(schema.as_deref(), table);
-            let tab = st.table(&t);
-            let lock = if *kind == ConstraintKind::ForeignKey {
-                LockMode::ShareRowExclusive
-            } else {
-                LockMode::AccessExclusive
-            };
-            let proves = match kind {
-                ConstraintKind::Check => not_null_columns(expression.as_deref().unwrap_or("")),
-                _ => vec![],
-            };
-            if *not_valid {
-                st.not_valid.insert(
-                    (st.key(&t), name.clone()),
-                    NotValid {
-                        revision: revision.to_string(),
-                        op: n,
-                        lock,
-                        proves,
-                    },
-                );
-                return;
-            }
-            for c in proves {
-                st.proven.insert((st.key(&t), c));
-            }
-            if !tab.populated() {
-                return;
-            }
-            match kind {
-                ConstraintKind::ForeignKey => {
-                    let referenced = references
-                        .as_ref()
-                        .map(|r| st.shown(&qualified(r.schema.as_deref(), &r.table)))
-                        .unwrap_or_default();
-                    warn(
-                        "ML001",
-                        Severity::Warning,
-                        format!(
-                            "foreign key {} is added without NOT VALID: PostgreSQL takes SHARE ROW EXCLUSIVE locks on {} and {referenced} (writes to both wait) and checks every row of {} while holding them, until the transaction commits",
-                            ident(name),
-                            st.shown(&t),
-                            st.describe(&t)
-                        ),
-                        "Add it with \"not_valid\": true (no scan; new rows are checked), then validate_constraint in a later revision, upgraded in a later transaction: VALIDATE takes SHARE UPDATE EXCLUSIVE, so reads and writes go on while it scans.".into(),
-                    );
-                }
-                ConstraintKind::Check => warn(
-                    "ML002",
-                    Severity::Warning,
-                    format!(
-                        "check constraint {} is added without NOT VALID: PostgreSQL checks every row of {} while holding an ACCESS EXCLUSIVE lock on it (reads and writes wait)",
-                        ident(name),
-                        st.describe(&t)
-                    ),
-                    "Add it with \"not_valid\": true (no scan; new rows are checked), then validate_constraint in a later revision, upgraded in a later transaction: VALIDATE takes SHARE UPDATE EXCLUSIVE, so reads and writes go on while it scans.".into(),
-                ),
-                ConstraintKind::PrimaryKey | ConstraintKind::Unique if tab.big() => warn(
-                    "ML011",
-                    Severity::Warning,
-                    format!(
-                        "{} {} builds its unique index on {} while holding an ACCESS EXCLUSIVE lock (reads and writes wait)",
-                        if *kind == ConstraintKind::PrimaryKey {
-                            "primary key"
-                        } else {
-                            "unique constraint"
-                        },
-                        ident(name),
-                        st.describe(&t)
-                    ),
-                    "Build the unique index first with create_index \"unique\": true, \"concurrently\": true, in a revision of its own; then add the constraint on it with an execute op, ALTER TABLE ... ADD CONSTRAINT ... USING INDEX ..., which only takes the lock briefly.".into(),
-                ),
-                _ => {}
-            }
-        }
+        Op::AddConstraint(c) => add_constraint(st, c, revision, n, warn),
         Op::ValidateConstraint {
             schema,
             table,
             name,
-        } => {
-            let t = qualified(schema.as_deref(), table);
-            let key = (st.key(&t), name.clone());
-            let mut proves = vec![];
-            if let Some(added) = st.not_valid.remove(&key) {
-                let NotValid {
-                    revision: rev,
-                    op: at,
-                    lock,
-                    ..
-                } = &added;
-                warn(
-                    "ML010",
-                    Severity::Warning,
-                    format!(
-                        "constraint {} is validated in the same call that adds it NOT VALID (revision {rev}, op {at}): every step of an upgrade runs in one transaction, so the {} lock the add took on {} is still held while VALIDATE scans it",
-                        ident(name),
-                        lock.sql(),
-                        st.describe(&t)
-                    ),
-                    format!(
-                        "Upgrade to revision {rev} first and commit; upgrade on in a later transaction."
-                    ),
-                );
-                proves = added.proves;
-            } else if let Table::Known(f) = st.table(&t) {
-                proves = f
-                    .checks
-                    .iter()
-                    .filter(|k| &k.name == name)
-                    .flat_map(|k| not_null_columns(&k.definition))
-                    .collect();
-            }
-            // a validated check proves what it says, for later ops
-            for c in proves {
-                st.proven.insert((key.0.clone(), c));
-            }
-        }
-        Op::AlterColumn(AlterColumn {
-            schema,
-            table,
-            column,
-            type_name,
-            using,
-            nullable,
-            ..
-        }) => {
-            let t = qualified(schema.as_deref(), table);
-            let tab = st.table(&t);
-            if !tab.populated() {
-                return;
-            }
-            if let Some(new_type) = type_name {
-                let old = match &tab {
-                    Table::Known(f) => f.columns.get(column).map(|c| c.type_name.as_str()),
-                    _ => None,
-                };
-                if rewrites(old, new_type, using.as_deref()) {
-                    warn(
-                        "ML004",
-                        Severity::Warning,
-                        format!(
-                            "changing the type of column {} {}to {} rewrites {} and rebuilds its indexes while holding an ACCESS EXCLUSIVE lock (reads and writes wait)",
-                            ident(column),
-                            old.map(|o| format!("from {o} ")).unwrap_or_default(),
-                            new_type.trim(),
-                            st.describe(&t)
-                        ),
-                        "Add a new column of the new type, fill it in batches (and keep it in step with a trigger), switch the application to it, then drop the old one. Widening needs no rewrite: varchar(n) to varchar(m > n), varchar or text; numeric(p, s) to numeric(q > p, s) or numeric.".into(),
-                    );
-                }
-            }
-            if *nullable == Some(false) && !st.not_null_known(&t, column) {
-                warn(
-                    "ML003",
-                    Severity::Warning,
-                    format!(
-                        "SET NOT NULL on column {} scans all of {} while holding an ACCESS EXCLUSIVE lock (reads and writes wait): no validated CHECK ({} IS NOT NULL) proves it first",
-                        ident(column),
-                        st.describe(&t),
-                        ident(column)
-                    ),
-                    format!(
-                        "Add a check constraint with \"expression\": \"{} IS NOT NULL\" and \"not_valid\": true, validate_constraint it in a later revision and transaction, then set \"nullable\": false: PostgreSQL 12 and later skip the scan when a validated check proves the column is not null. Drop the check after.",
-                        bare_or_quoted(column).replace('"', "\\\"")
-                    ),
-                );
-            }
-        }
+        } => validate_constraint(st, schema, table, name, warn),
+        Op::AlterColumn(c) => alter_column(st, c, warn),
         Op::CreateIndex(CreateIndex {
             schema,
             table,
@@ -648,44 +477,7 @@ fn rules(
             schema,
             table,
             column,
-        } => {
-            let t = qualified(schema.as_deref(), table);
-            if !st.table(&t).populated() {
-                return;
-            }
-            let why = if column.identity.is_some() {
-                Some("an identity column: every existing row gets the next value of its sequence".to_string())
-            } else if let Some(g) = &column.generated {
-                Some(format!(
-                    "a stored generated column: ({}) is computed for every existing row",
-                    g.trim()
-                ))
-            } else if is_serial(&column.type_name) {
-                Some(format!(
-                    "a {} column: every existing row gets the next value of its sequence (nextval() is volatile)",
-                    column.type_name.trim()
-                ))
-            } else {
-                match &column.server_default {
-                    Some(ServerDefault::Sql(sql)) => volatile_call(sql).map(|f| {
-                        format!("its default calls {f}(), which is volatile: every existing row gets a value of its own")
-                    }),
-                    _ => None,
-                }
-            };
-            if let Some(why) = why {
-                warn(
-                    "ML006",
-                    Severity::Warning,
-                    format!(
-                        "adding column {} rewrites {} while holding an ACCESS EXCLUSIVE lock (reads and writes wait): {why}",
-                        ident(&column.name),
-                        st.describe(&t)
-                    ),
-                    "Add the column without a default (or with a constant or stable one, which PostgreSQL 11 and later store without a rewrite), set the default with alter_column for new rows, and fill the existing rows in batches.".into(),
-                );
-            }
-        }
+        } => add_column(st, schema, table, column, warn),
         Op::DropColumn {
             schema,
             table,
@@ -771,6 +563,255 @@ fn rules(
             "Review it by hand; use a typed op where one exists, so the lint can check it.".into(),
         ),
         _ => {}
+    }
+}
+
+/// Constraints: NOT VALID ones are remembered for a later validate; one
+/// added valid to a table with rows scans it under a lock.
+fn add_constraint(
+    st: &mut State,
+    c: &AddConstraint,
+    revision: &str,
+    n: usize,
+    warn: &mut impl FnMut(&'static str, Severity, String, String),
+) {
+    let AddConstraint {
+        schema,
+        table,
+        name,
+        kind,
+        references,
+        expression,
+        not_valid,
+        ..
+    } = c;
+    let t = qualified(schema.as_deref(), table);
+    let tab = st.table(&t);
+    let lock = if *kind == ConstraintKind::ForeignKey {
+        LockMode::ShareRowExclusive
+    } else {
+        LockMode::AccessExclusive
+    };
+    let proves = match kind {
+        ConstraintKind::Check => not_null_columns(expression.as_deref().unwrap_or("")),
+        _ => vec![],
+    };
+    if *not_valid {
+        st.not_valid.insert(
+            (st.key(&t), name.clone()),
+            NotValid {
+                revision: revision.to_string(),
+                op: n,
+                lock,
+                proves,
+            },
+        );
+        return;
+    }
+    for c in proves {
+        st.proven.insert((st.key(&t), c));
+    }
+    if !tab.populated() {
+        return;
+    }
+    match kind {
+        ConstraintKind::ForeignKey => {
+            let referenced = references
+                .as_ref()
+                .map(|r| st.shown(&qualified(r.schema.as_deref(), &r.table)))
+                .unwrap_or_default();
+            warn(
+                "ML001",
+                Severity::Warning,
+                format!(
+                    "foreign key {} is added without NOT VALID: PostgreSQL takes SHARE ROW EXCLUSIVE locks on {} and {referenced} (writes to both wait) and checks every row of {} while holding them, until the transaction commits",
+                    ident(name),
+                    st.shown(&t),
+                    st.describe(&t)
+                ),
+                "Add it with \"not_valid\": true (no scan; new rows are checked), then validate_constraint in a later revision, upgraded in a later transaction: VALIDATE takes SHARE UPDATE EXCLUSIVE, so reads and writes go on while it scans.".into(),
+            );
+        }
+        ConstraintKind::Check => warn(
+            "ML002",
+            Severity::Warning,
+            format!(
+                "check constraint {} is added without NOT VALID: PostgreSQL checks every row of {} while holding an ACCESS EXCLUSIVE lock on it (reads and writes wait)",
+                ident(name),
+                st.describe(&t)
+            ),
+            "Add it with \"not_valid\": true (no scan; new rows are checked), then validate_constraint in a later revision, upgraded in a later transaction: VALIDATE takes SHARE UPDATE EXCLUSIVE, so reads and writes go on while it scans.".into(),
+        ),
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique if tab.big() => warn(
+            "ML011",
+            Severity::Warning,
+            format!(
+                "{} {} builds its unique index on {} while holding an ACCESS EXCLUSIVE lock (reads and writes wait)",
+                if *kind == ConstraintKind::PrimaryKey {
+                    "primary key"
+                } else {
+                    "unique constraint"
+                },
+                ident(name),
+                st.describe(&t)
+            ),
+            "Build the unique index first with create_index \"unique\": true, \"concurrently\": true, in a revision of its own; then add the constraint on it with an execute op, ALTER TABLE ... ADD CONSTRAINT ... USING INDEX ..., which only takes the lock briefly.".into(),
+        ),
+        _ => {}
+    }
+}
+
+/// A validate in the same call as its NOT VALID add; what a validated
+/// check proves.
+fn validate_constraint(
+    st: &mut State,
+    schema: &Option<String>,
+    table: &str,
+    name: &String,
+    warn: &mut impl FnMut(&'static str, Severity, String, String),
+) {
+    let t = qualified(schema.as_deref(), table);
+    let key = (st.key(&t), name.clone());
+    let mut proves = vec![];
+    if let Some(added) = st.not_valid.remove(&key) {
+        let NotValid {
+            revision: rev,
+            op: at,
+            lock,
+            ..
+        } = &added;
+        warn(
+            "ML010",
+            Severity::Warning,
+            format!(
+                "constraint {} is validated in the same call that adds it NOT VALID (revision {rev}, op {at}): every step of an upgrade runs in one transaction, so the {} lock the add took on {} is still held while VALIDATE scans it",
+                ident(name),
+                lock.sql(),
+                st.describe(&t)
+            ),
+            format!(
+                "Upgrade to revision {rev} first and commit; upgrade on in a later transaction."
+            ),
+        );
+        proves = added.proves;
+    } else if let Table::Known(f) = st.table(&t) {
+        proves = f
+            .checks
+            .iter()
+            .filter(|k| &k.name == name)
+            .flat_map(|k| not_null_columns(&k.definition))
+            .collect();
+    }
+    // a validated check proves what it says, for later ops
+    for c in proves {
+        st.proven.insert((key.0.clone(), c));
+    }
+}
+
+/// A type change that rewrites; SET NOT NULL that scans.
+fn alter_column(
+    st: &mut State,
+    c: &AlterColumn,
+    warn: &mut impl FnMut(&'static str, Severity, String, String),
+) {
+    let AlterColumn {
+        schema,
+        table,
+        column,
+        type_name,
+        using,
+        nullable,
+        ..
+    } = c;
+    let t = qualified(schema.as_deref(), table);
+    let tab = st.table(&t);
+    if !tab.populated() {
+        return;
+    }
+    if let Some(new_type) = type_name {
+        let old = match &tab {
+            Table::Known(f) => f.columns.get(column).map(|c| c.type_name.as_str()),
+            _ => None,
+        };
+        if rewrites(old, new_type, using.as_deref()) {
+            warn(
+                "ML004",
+                Severity::Warning,
+                format!(
+                    "changing the type of column {} {}to {} rewrites {} and rebuilds its indexes while holding an ACCESS EXCLUSIVE lock (reads and writes wait)",
+                    ident(column),
+                    old.map(|o| format!("from {o} ")).unwrap_or_default(),
+                    new_type.trim(),
+                    st.describe(&t)
+                ),
+                "Add a new column of the new type, fill it in batches (and keep it in step with a trigger), switch the application to it, then drop the old one. Widening needs no rewrite: varchar(n) to varchar(m > n), varchar or text; numeric(p, s) to numeric(q > p, s) or numeric.".into(),
+            );
+        }
+    }
+    if *nullable == Some(false) && !st.not_null_known(&t, column) {
+        warn(
+            "ML003",
+            Severity::Warning,
+            format!(
+                "SET NOT NULL on column {} scans all of {} while holding an ACCESS EXCLUSIVE lock (reads and writes wait): no validated CHECK ({} IS NOT NULL) proves it first",
+                ident(column),
+                st.describe(&t),
+                ident(column)
+            ),
+            format!(
+                "Add a check constraint with \"expression\": \"{} IS NOT NULL\" and \"not_valid\": true, validate_constraint it in a later revision and transaction, then set \"nullable\": false: PostgreSQL 12 and later skip the scan when a validated check proves the column is not null. Drop the check after.",
+                bare_or_quoted(column).replace('"', "\\\"")
+            ),
+        );
+    }
+}
+
+/// A new column that every existing row must be given a value of its own.
+fn add_column(
+    st: &mut State,
+    schema: &Option<String>,
+    table: &str,
+    column: &crate::ops::Column,
+    warn: &mut impl FnMut(&'static str, Severity, String, String),
+) {
+    let t = qualified(schema.as_deref(), table);
+    if !st.table(&t).populated() {
+        return;
+    }
+    let why = if column.identity.is_some() {
+        Some(
+            "an identity column: every existing row gets the next value of its sequence"
+                .to_string(),
+        )
+    } else if let Some(g) = &column.generated {
+        Some(format!(
+            "a stored generated column: ({}) is computed for every existing row",
+            g.trim()
+        ))
+    } else if is_serial(&column.type_name) {
+        Some(format!(
+            "a {} column: every existing row gets the next value of its sequence (nextval() is volatile)",
+            column.type_name.trim()
+        ))
+    } else {
+        match &column.server_default {
+            Some(ServerDefault::Sql(sql)) => volatile_call(sql).map(|f| {
+                format!("its default calls {f}(), which is volatile: every existing row gets a value of its own")
+            }),
+            _ => None,
+        }
+    };
+    if let Some(why) = why {
+        warn(
+            "ML006",
+            Severity::Warning,
+            format!(
+                "adding column {} rewrites {} while holding an ACCESS EXCLUSIVE lock (reads and writes wait): {why}",
+                ident(&column.name),
+                st.describe(&t)
+            ),
+            "Add the column without a default (or with a constant or stable one, which PostgreSQL 11 and later store without a rewrite), set the default with alter_column for new rows, and fill the existing rows in batches.".into(),
+        );
     }
 }
 

@@ -845,26 +845,6 @@ impl Op {
     /// refuse, duplicate enum values, empty SQL, impossible combinations.
     fn validate(&self) -> std::result::Result<(), String> {
         match self {
-            Op::CreateEnum {
-                schema,
-                name,
-                values,
-            }
-            | Op::SetEnumValues {
-                schema,
-                name,
-                values,
-            } => {
-                schema_ok(schema)?;
-                name_ok("name", name)?;
-                for (i, v) in values.iter().enumerate() {
-                    label_ok("values", v)?;
-                    if values[..i].contains(v) {
-                        return Err(format!("enum value {v:?} is listed twice"));
-                    }
-                }
-                Ok(())
-            }
             Op::DropEnum { schema, name }
             | Op::DropTable { schema, name }
             | Op::DropIndex { schema, name, .. } => {
@@ -905,20 +885,7 @@ impl Op {
             } => {
                 schema_ok(schema)?;
                 name_ok("name", name)?;
-                for (i, c) in columns.iter().enumerate() {
-                    column_ok(&format!("columns[{i}]"), c)?;
-                    if columns[..i].iter().any(|o| o.name == c.name) {
-                        return Err(format!("column {:?} is listed twice", c.name));
-                    }
-                }
-                for k in primary_key {
-                    if !columns.iter().any(|c| &c.name == k) {
-                        return Err(format!(
-                            "primary_key names {k:?}, which is not one of the columns"
-                        ));
-                    }
-                }
-                Ok(())
+                columns_ok(columns, primary_key)
             }
             Op::RenameTable {
                 schema,
@@ -969,20 +936,33 @@ impl Op {
             } => {
                 schema_ok(schema)?;
                 name_ok("table", table)?;
-                for row in rows {
-                    // how serde_json carries a number it keeps every digit
-                    // of: a row written as a number, not an object
-                    if row.len() == 1 && row.contains_key("$serde_json::private::Number") {
-                        return Err(
-                            "each of \"rows\" must be a JSON object of column values, not a number"
-                                .into(),
-                        );
-                    }
-                    for k in row.keys() {
-                        name_ok("rows", k)?;
-                    }
-                }
-                Ok(())
+                rows.iter().try_for_each(row_ok)
+            }
+            Op::CreateEnum { .. }
+            | Op::SetEnumValues { .. }
+            | Op::AddEnumValue { .. }
+            | Op::RenameEnumValue { .. }
+            | Op::DropEnumValue { .. } => self.validate_enum(),
+        }
+    }
+
+    /// The enum value ops: labels PostgreSQL accepts, none twice, and
+    /// places that make sense.
+    fn validate_enum(&self) -> std::result::Result<(), String> {
+        match self {
+            Op::CreateEnum {
+                schema,
+                name,
+                values,
+            }
+            | Op::SetEnumValues {
+                schema,
+                name,
+                values,
+            } => {
+                schema_ok(schema)?;
+                name_ok("name", name)?;
+                values_ok(values)
             }
             Op::AddEnumValue {
                 schema,
@@ -1031,8 +1011,49 @@ impl Op {
                 }
                 Ok(())
             }
+            _ => Ok(()),
         }
     }
+}
+
+/// An enum's values: each a valid label, none twice.
+fn values_ok(values: &[String]) -> std::result::Result<(), String> {
+    for (i, v) in values.iter().enumerate() {
+        label_ok("values", v)?;
+        if values[..i].contains(v) {
+            return Err(format!("enum value {v:?} is listed twice"));
+        }
+    }
+    Ok(())
+}
+
+/// A new table's columns: each valid, none twice, and the primary key
+/// names only them.
+fn columns_ok(columns: &[Column], primary_key: &[String]) -> std::result::Result<(), String> {
+    for (i, c) in columns.iter().enumerate() {
+        column_ok(&format!("columns[{i}]"), c)?;
+        if columns[..i].iter().any(|o| o.name == c.name) {
+            return Err(format!("column {:?} is listed twice", c.name));
+        }
+    }
+    for k in primary_key {
+        if !columns.iter().any(|c| &c.name == k) {
+            return Err(format!(
+                "primary_key names {k:?}, which is not one of the columns"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One row of `bulk_insert`: an object whose keys are column names.
+fn row_ok(row: &serde_json::Map<String, Value>) -> std::result::Result<(), String> {
+    // how serde_json carries a number it keeps every digit of: a row
+    // written as a number, not an object
+    if row.len() == 1 && row.contains_key("$serde_json::private::Number") {
+        return Err("each of \"rows\" must be a JSON object of column values, not a number".into());
+    }
+    row.keys().try_for_each(|k| name_ok("rows", k))
 }
 
 fn name_ok(field: &str, v: &str) -> std::result::Result<(), String> {

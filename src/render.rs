@@ -18,22 +18,6 @@ use crate::quote::{ident, literal, qualified};
 /// The SQL statements one op runs, in order.
 pub fn render(op: &Op) -> Vec<String> {
     match op {
-        Op::CreateEnum {
-            schema,
-            name,
-            values,
-        } => {
-            let labels: Vec<String> = values.iter().map(|v| literal(v)).collect();
-            vec![format!(
-                "CREATE TYPE {} AS ENUM ({})",
-                qualified(schema.as_deref(), name),
-                labels.join(", ")
-            )]
-        }
-        Op::DropEnum { schema, name } => vec![format!(
-            "DROP TYPE IF EXISTS {}",
-            qualified(schema.as_deref(), name)
-        )],
         Op::AddColumn {
             schema,
             table,
@@ -80,8 +64,18 @@ pub fn render(op: &Op) -> Vec<String> {
             schema,
             name,
             new_name,
+        }
+        | Op::RenameEnum {
+            schema,
+            name,
+            new_name,
         } => vec![format!(
-            "ALTER TABLE {} RENAME TO {}",
+            "ALTER {} {} RENAME TO {}",
+            if let Op::RenameTable { .. } = op {
+                "TABLE"
+            } else {
+                "TYPE"
+            },
             qualified(schema.as_deref(), name),
             ident(new_name)
         )],
@@ -114,69 +108,53 @@ pub fn render(op: &Op) -> Vec<String> {
             schema,
             table,
             name,
-        } => vec![format!(
-            "ALTER TABLE {} DROP CONSTRAINT {}",
-            qualified(schema.as_deref(), table),
-            ident(name)
-        )],
-        Op::ValidateConstraint {
+        }
+        | Op::ValidateConstraint {
             schema,
             table,
             name,
         } => vec![format!(
-            "ALTER TABLE {} VALIDATE CONSTRAINT {}",
+            "ALTER TABLE {} {} CONSTRAINT {}",
             qualified(schema.as_deref(), table),
+            if let Op::DropConstraint { .. } = op {
+                "DROP"
+            } else {
+                "VALIDATE"
+            },
             ident(name)
         )],
         Op::BulkInsert {
             schema,
             table,
             rows,
-        } => {
-            if rows.is_empty() {
-                return vec![];
-            }
-            let mut cols: Vec<&String> = Vec::new();
-            for row in rows {
-                for k in row.keys() {
-                    if !cols.contains(&k) {
-                        cols.push(k);
-                    }
-                }
-            }
-            let target = qualified(schema.as_deref(), table);
-            if cols.is_empty() {
-                return vec![format!("INSERT INTO {target} DEFAULT VALUES"); rows.len()];
-            }
-            let values: Vec<String> = rows
-                .iter()
-                .map(|row| {
-                    let vals: Vec<String> = cols
-                        .iter()
-                        .map(|c| {
-                            row.get(*c)
-                                .map(value_sql)
-                                .unwrap_or_else(|| "DEFAULT".into())
-                        })
-                        .collect();
-                    format!("({})", vals.join(", "))
-                })
-                .collect();
-            let names: Vec<String> = cols.iter().map(|c| ident(c)).collect();
-            vec![format!(
-                "INSERT INTO {target} ({}) VALUES {}",
-                names.join(", "),
-                values.join(", ")
-            )]
-        }
-        Op::RenameEnum {
+        } => insert_sql(&qualified(schema.as_deref(), table), rows),
+        Op::CreateEnum { .. }
+        | Op::DropEnum { .. }
+        | Op::AddEnumValue { .. }
+        | Op::RenameEnumValue { .. }
+        | Op::DropEnumValue { .. }
+        | Op::SetEnumValues { .. } => enum_sql(op),
+    }
+}
+
+/// The enum type ops' statements.
+fn enum_sql(op: &Op) -> Vec<String> {
+    match op {
+        Op::CreateEnum {
             schema,
             name,
-            new_name,
-        } => vec![format!(
-            "ALTER TYPE {} RENAME TO {}",
-            qualified(schema.as_deref(), name),
-            ident(new_name)
+            values,
+        } => {
+            let labels: Vec<String> = values.iter().map(|v| literal(v)).collect();
+            vec![format!(
+                "CREATE TYPE {} AS ENUM ({})",
+                qualified(schema.as_deref(), name),
+                labels.join(", ")
+            )]
+        }
+        Op::DropEnum { schema, name } => vec![format!(
+            "DROP TYPE IF EXISTS {}",
+            qualified(schema.as_deref(), name)
         )],
         Op::AddEnumValue {
             schema,
@@ -186,19 +164,17 @@ pub fn render(op: &Op) -> Vec<String> {
             after,
             if_not_exists,
         } => {
-            let mut sql = format!(
-                "ALTER TYPE {} ADD VALUE {}{}",
+            let place = match (before, after) {
+                (Some(b), _) => format!(" BEFORE {}", literal(b)),
+                (None, Some(a)) => format!(" AFTER {}", literal(a)),
+                (None, None) => String::new(),
+            };
+            vec![format!(
+                "ALTER TYPE {} ADD VALUE {}{}{place}",
                 qualified(schema.as_deref(), name),
                 if *if_not_exists { "IF NOT EXISTS " } else { "" },
                 literal(value)
-            );
-            if let Some(b) = before {
-                sql.push_str(&format!(" BEFORE {}", literal(b)));
-            }
-            if let Some(a) = after {
-                sql.push_str(&format!(" AFTER {}", literal(a)));
-            }
-            vec![sql]
+            )]
         }
         // planned at run time from the live catalog (see crate::enums)
         Op::DropEnumValue { .. } | Op::SetEnumValues { .. } => vec![],
@@ -213,7 +189,47 @@ pub fn render(op: &Op) -> Vec<String> {
             literal(value),
             literal(new_value)
         )],
+        _ => vec![],
     }
+}
+
+/// `bulk_insert`'s rows as one INSERT: the columns any row names, in the
+/// order first named; a row without one gets DEFAULT.
+fn insert_sql(target: &str, rows: &[serde_json::Map<String, serde_json::Value>]) -> Vec<String> {
+    if rows.is_empty() {
+        return vec![];
+    }
+    let mut cols: Vec<&String> = Vec::new();
+    for row in rows {
+        for k in row.keys() {
+            if !cols.contains(&k) {
+                cols.push(k);
+            }
+        }
+    }
+    if cols.is_empty() {
+        return vec![format!("INSERT INTO {target} DEFAULT VALUES"); rows.len()];
+    }
+    let values: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let vals: Vec<String> = cols
+                .iter()
+                .map(|c| {
+                    row.get(*c)
+                        .map(value_sql)
+                        .unwrap_or_else(|| "DEFAULT".into())
+                })
+                .collect();
+            format!("({})", vals.join(", "))
+        })
+        .collect();
+    let names: Vec<String> = cols.iter().map(|c| ident(c)).collect();
+    vec![format!(
+        "INSERT INTO {target} ({}) VALUES {}",
+        names.join(", "),
+        values.join(", ")
+    )]
 }
 
 impl AlterColumn {

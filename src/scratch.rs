@@ -106,15 +106,39 @@ fn statement(sql: &str, number: usize, at: (i32, i32), node: Node) -> Statement 
             owner: None,
         };
     };
-    let mut names = Vec::new();
-    let mut temporary = false;
-    let mut concurrent = false;
-    let mut ignored = false;
-    let mut owner = None;
+    let found = described(node, &mut command);
+    Statement {
+        number,
+        line,
+        text,
+        command,
+        names: found.names,
+        temporary: found.temporary,
+        concurrent: found.concurrent,
+        ignored: found.ignored,
+        owner: found.owner,
+    }
+}
+
+/// What a statement names, and how it is taken.
+#[derive(Default)]
+struct Found {
+    names: Vec<Vec<String>>,
+    temporary: bool,
+    concurrent: bool,
+    ignored: bool,
+    owner: Option<String>,
+}
+
+/// The objects `node` (a statement) creates or changes, and whether it is
+/// run at all; `command` gains a word where the tag alone would pass a
+/// statement that reaches beyond the schema.
+fn described(node: Node, command: &mut String) -> Found {
+    let mut f = Found::default();
     let mut range = |rv: Node| {
         if let Some(persistence) = rv.read(|r: &pg_sys::RangeVar| r.relpersistence) {
-            temporary |= persistence == pg_sys::RELPERSISTENCE_TEMP as std::ffi::c_char;
-            names.push(range_name(rv));
+            f.temporary |= persistence == pg_sys::RELPERSISTENCE_TEMP as std::ffi::c_char;
+            f.names.push(range_name(rv));
         }
     };
     use pg_sys::NodeTag as T;
@@ -127,37 +151,27 @@ fn statement(sql: &str, number: usize, at: (i32, i32), node: Node) -> Statement 
                 if cmd.read(|c: &pg_sys::AlterTableCmd| c.subtype)
                     == Some(pg_sys::AlterTableType::AT_ChangeOwner)
                 {
-                    ignored = true;
-                    owner = role(cmd.child(|c: &pg_sys::AlterTableCmd| &c.newowner));
+                    f.ignored = true;
+                    f.owner = role(cmd.child(|c: &pg_sys::AlterTableCmd| &c.newowner));
                 }
             }
             range(node.child(|s: &pg_sys::AlterTableStmt| &s.relation))
         }
         Some(T::T_AlterOwnerStmt) => {
-            ignored = true;
-            owner = role(node.child(|s: &pg_sys::AlterOwnerStmt| &s.newowner));
+            f.ignored = true;
+            f.owner = role(node.child(|s: &pg_sys::AlterOwnerStmt| &s.newowner));
             let relation = node.child(|s: &pg_sys::AlterOwnerStmt| &s.relation);
-            let object = node.child(|s: &pg_sys::AlterOwnerStmt| &s.object);
             if !relation.is_null() {
                 range(relation)
             } else {
-                match object.tag() {
-                    Some(T::T_List) => names.push(name_list(object)),
-                    Some(T::T_ObjectWithArgs) => names.push(name_list(
-                        object.child(|o: &pg_sys::ObjectWithArgs| &o.objname),
-                    )),
-                    Some(T::T_String) => {
-                        names.extend(object.text(|s: &pg_sys::String| &s.sval).map(|n| vec![n]))
-                    }
-                    _ => {}
-                }
+                f.names.extend(owned_object(node));
             }
         }
         // settings change how statements run, not what they define
-        Some(T::T_VariableSetStmt) => ignored = true,
-        Some(T::T_SelectStmt) => ignored = is_set_config(node),
+        Some(T::T_VariableSetStmt) => f.ignored = true,
+        Some(T::T_SelectStmt) => f.ignored = is_set_config(node),
         // privileges are not compared
-        Some(T::T_GrantStmt) | Some(T::T_GrantRoleStmt) => ignored = true,
+        Some(T::T_GrantStmt) | Some(T::T_GrantRoleStmt) => f.ignored = true,
         // pg_dump -n writes the schema's own CREATE SCHEMA; `ddl::check`
         // refuses any other
         Some(T::T_CreateSchemaStmt) => {
@@ -167,15 +181,15 @@ fn statement(sql: &str, number: usize, at: (i32, i32), node: Node) -> Statement 
                 })
                 .unwrap_or(false);
             if plain {
-                ignored = true;
-                names.extend(
+                f.ignored = true;
+                f.names.extend(
                     node.text(|s: &pg_sys::CreateSchemaStmt| &s.schemaname)
                         .map(|n| vec![n]),
                 );
             }
         }
         Some(T::T_IndexStmt) => {
-            concurrent = node
+            f.concurrent = node
                 .read(|s: &pg_sys::IndexStmt| s.concurrent)
                 .unwrap_or(false);
             range(node.child(|s: &pg_sys::IndexStmt| &s.relation))
@@ -188,22 +202,22 @@ fn statement(sql: &str, number: usize, at: (i32, i32), node: Node) -> Statement 
         Some(T::T_AlterSeqStmt) => range(node.child(|s: &pg_sys::AlterSeqStmt| &s.sequence)),
         Some(T::T_CreateTrigStmt) => range(node.child(|s: &pg_sys::CreateTrigStmt| &s.relation)),
         Some(T::T_RuleStmt) => range(node.child(|s: &pg_sys::RuleStmt| &s.relation)),
-        Some(T::T_CreateEnumStmt) => names.push(name_list(
+        Some(T::T_CreateEnumStmt) => f.names.push(name_list(
             node.child(|s: &pg_sys::CreateEnumStmt| &s.typeName),
         )),
-        Some(T::T_CreateRangeStmt) => names.push(name_list(
+        Some(T::T_CreateRangeStmt) => f.names.push(name_list(
             node.child(|s: &pg_sys::CreateRangeStmt| &s.typeName),
         )),
-        Some(T::T_AlterEnumStmt) => names.push(name_list(
+        Some(T::T_AlterEnumStmt) => f.names.push(name_list(
             node.child(|s: &pg_sys::AlterEnumStmt| &s.typeName),
         )),
-        Some(T::T_CreateDomainStmt) => names.push(name_list(
+        Some(T::T_CreateDomainStmt) => f.names.push(name_list(
             node.child(|s: &pg_sys::CreateDomainStmt| &s.domainname),
         )),
-        Some(T::T_AlterDomainStmt) => names.push(name_list(
+        Some(T::T_AlterDomainStmt) => f.names.push(name_list(
             node.child(|s: &pg_sys::AlterDomainStmt| &s.typeName),
         )),
-        Some(T::T_CreateFunctionStmt) => names.push(name_list(
+        Some(T::T_CreateFunctionStmt) => f.names.push(name_list(
             node.child(|s: &pg_sys::CreateFunctionStmt| &s.funcname),
         )),
         Some(T::T_RenameStmt) => {
@@ -212,60 +226,67 @@ fn statement(sql: &str, number: usize, at: (i32, i32), node: Node) -> Statement 
             if !relation.is_null() {
                 range(relation)
             } else if object.tag() == Some(T::T_List) {
-                names.push(name_list(object));
+                f.names.push(name_list(object));
             }
         }
         // moving an object to another schema describes no schema
         Some(T::T_AlterObjectSchemaStmt) => command.push_str(" SET SCHEMA"),
-        Some(T::T_DefineStmt) => {
-            names.push(name_list(node.child(|s: &pg_sys::DefineStmt| &s.defnames)))
-        }
+        Some(T::T_DefineStmt) => f
+            .names
+            .push(name_list(node.child(|s: &pg_sys::DefineStmt| &s.defnames))),
         // ALTER TABLE ALL IN TABLESPACE reaches every table of the role
         Some(T::T_AlterTableMoveAllStmt) => command.push_str(" ALL IN TABLESPACE"),
-        Some(T::T_CommentStmt) => {
-            let object = node.child(|s: &pg_sys::CommentStmt| &s.object);
-            match object.tag() {
-                Some(T::T_List) => {
-                    let mut n = name_list(object);
-                    // COMMENT ON COLUMN t.c, ON CONSTRAINT c ON t...:
-                    // the table's name is all but the last
-                    use pg_sys::ObjectType as O;
-                    let of_table = node.read(|s: &pg_sys::CommentStmt| {
-                        matches!(
-                            s.objtype,
-                            O::OBJECT_COLUMN
-                                | O::OBJECT_TABCONSTRAINT
-                                | O::OBJECT_TRIGGER
-                                | O::OBJECT_RULE
-                                | O::OBJECT_POLICY
-                        )
-                    });
-                    if of_table == Some(true) {
-                        n.pop();
-                    }
-                    names.push(n);
-                }
-                Some(T::T_TypeName) => {
-                    names.push(name_list(object.child(|t: &pg_sys::TypeName| &t.names)))
-                }
-                Some(T::T_ObjectWithArgs) => names.push(name_list(
-                    object.child(|o: &pg_sys::ObjectWithArgs| &o.objname),
-                )),
-                _ => {}
-            }
-        }
+        Some(T::T_CommentStmt) => f.names.extend(commented(node)),
         _ => {}
     }
-    Statement {
-        number,
-        line,
-        text,
-        command,
-        names,
-        temporary,
-        concurrent,
-        ignored,
-        owner,
+    f
+}
+
+/// The object an `ALTER ... OWNER TO` names when it is not a relation.
+fn owned_object(node: Node) -> Option<Vec<String>> {
+    use pg_sys::NodeTag as T;
+    let object = node.child(|s: &pg_sys::AlterOwnerStmt| &s.object);
+    match object.tag() {
+        Some(T::T_List) => Some(name_list(object)),
+        Some(T::T_ObjectWithArgs) => Some(name_list(
+            object.child(|o: &pg_sys::ObjectWithArgs| &o.objname),
+        )),
+        Some(T::T_String) => object.text(|s: &pg_sys::String| &s.sval).map(|n| vec![n]),
+        _ => None,
+    }
+}
+
+/// The object a `COMMENT ON` names: for a column, constraint, trigger,
+/// rule or policy, its table.
+fn commented(node: Node) -> Option<Vec<String>> {
+    use pg_sys::NodeTag as T;
+    let object = node.child(|s: &pg_sys::CommentStmt| &s.object);
+    match object.tag() {
+        Some(T::T_List) => {
+            let mut n = name_list(object);
+            // COMMENT ON COLUMN t.c, ON CONSTRAINT c ON t...:
+            // the table's name is all but the last
+            use pg_sys::ObjectType as O;
+            let of_table = node.read(|s: &pg_sys::CommentStmt| {
+                matches!(
+                    s.objtype,
+                    O::OBJECT_COLUMN
+                        | O::OBJECT_TABCONSTRAINT
+                        | O::OBJECT_TRIGGER
+                        | O::OBJECT_RULE
+                        | O::OBJECT_POLICY
+                )
+            });
+            if of_table == Some(true) {
+                n.pop();
+            }
+            Some(n)
+        }
+        Some(T::T_TypeName) => Some(name_list(object.child(|t: &pg_sys::TypeName| &t.names))),
+        Some(T::T_ObjectWithArgs) => Some(name_list(
+            object.child(|o: &pg_sys::ObjectWithArgs| &o.objname),
+        )),
+        _ => None,
     }
 }
 
