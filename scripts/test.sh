@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test layer. Once: formatting and lints, Rust unit and property
-# tests. Then on each PostgreSQL version (15, 16, 18), against a real server:
+# tests, the shell's in-process #[pg_test]s on PostgreSQL 15. Then on each PostgreSQL version (15, 16, 18), against a real server:
 # pg_regress stories, concurrency with real sessions, lock waits and
 # concurrent index builds with real sessions (tests/locks.sh), a fuzz target
 # (tests/fuzz.py: 5,000 hostile op documents from a fixed seed per version,
@@ -44,6 +44,20 @@ layer "unit and property tests" cargo test --quiet --lib
 
 WORK=$(mktemp -d /tmp/migrate_ext_test.XXXXXX)
 chmod 755 "$WORK"
+
+# In-process tests of the shell (#[pg_test]: the error boundary, the
+# subtransaction wrapper, the catalog reader), run by `cargo pgrx test` in a
+# server copy of their own (PGRX_HOME points pgrx at it) as user postgres.
+pg_tests() {
+    local pgc home=$WORK/pgrx-home
+    pg_use 15
+    pgc=$(server_copy 15 "$WORK/server-pgtest") || return 1
+    mkdir -p "$home" "$WORK/pgtest"
+    printf '[configs]\npg15 = "%s"\n' "$pgc" >"$home/config.toml"
+    chown postgres "$WORK/pgtest"
+    PGRX_HOME=$home cargo pgrx test pg15 --runas postgres --pgdata "$WORK/pgtest/data"
+}
+layer "in-process tests of the shell (15)" pg_tests
 finish() {
     cluster_stop "$WORK/pg$PG_VERSION"
     if [ "${all_passed:-no}" = yes ]; then rm -rf "$WORK"; fi

@@ -427,7 +427,7 @@ fn relation_oid(written: &str) -> Result<Option<pg_sys::Oid>> {
 }
 
 #[cfg(test)]
-mod tests {
+mod unit {
     use super::quoted_fallback;
 
     #[test]
@@ -438,5 +438,65 @@ mod tests {
         assert_eq!(quoted_fallback("varchar(20)"), None);
         assert_eq!(quoted_fallback("x; DROP"), None);
         assert_eq!(quoted_fallback("1A"), None);
+    }
+}
+
+/// The catalog reader on tricky objects, in a running server (`cargo pgrx
+/// test`).
+#[cfg(feature = "pg_test")]
+#[pgrx::pg_schema]
+mod tests {
+    use crate::model::Constraint;
+    use crate::ops::{ConstraintKind, Identity};
+    use crate::shell::write;
+    use pgrx::prelude::*;
+
+    /// Odd names, a serial, an identity, a generated column, an enum
+    /// column with a default, a partial index and a foreign key between
+    /// two tables come out as the differ expects them; a view is listed,
+    /// not compared.
+    #[pg_test]
+    fn the_model_of_a_schema_with_odd_objects() {
+        write(
+            r#"CREATE SCHEMA "Odd ""s";
+               CREATE TYPE "Odd ""s"."Mood" AS ENUM ('ok', 'it''s');
+               CREATE TABLE "Odd ""s"."P" (id serial PRIMARY KEY);
+               CREATE TABLE "Odd ""s".t (
+                   n bigint GENERATED ALWAYS AS IDENTITY,
+                   p int REFERENCES "Odd ""s"."P" ON DELETE CASCADE,
+                   m "Odd ""s"."Mood" NOT NULL DEFAULT 'it''s',
+                   twice int GENERATED ALWAYS AS (p * 2) STORED);
+               COMMENT ON COLUMN "Odd ""s".t.m IS 'how it feels';
+               CREATE INDEX "only ok" ON "Odd ""s".t (p) WHERE m = 'ok';
+               CREATE VIEW "Odd ""s".v AS SELECT 1 AS one"#,
+            &[],
+        )
+        .unwrap();
+        let model = super::model("Odd \"s").unwrap();
+        assert_eq!(model.enums["Mood"], vec!["ok", "it's"]);
+        assert_eq!(model.tables["P"].columns[0].type_name, "serial");
+        let t = &model.tables["t"];
+        let column = |name: &str| t.columns.iter().find(|c| c.name == name).unwrap();
+        assert_eq!(column("n").identity, Some(Identity::Always));
+        assert_eq!(column("twice").generated.as_deref(), Some("(p * 2)"));
+        assert_eq!(column("m").type_name, "\"Odd \"\"s\".\"Mood\"");
+        assert!(!column("m").nullable);
+        assert_eq!(column("m").comment.as_deref(), Some("how it feels"));
+        let fk: Vec<&Constraint> = t
+            .constraints
+            .values()
+            .filter(|k| k.kind == ConstraintKind::ForeignKey)
+            .collect();
+        assert_eq!(fk.len(), 1);
+        assert_eq!(fk[0].on_delete.as_deref(), Some("cascade"));
+        assert_eq!(fk[0].references.as_ref().unwrap().table, "P");
+        let index = &t.indexes["only ok"];
+        assert_eq!(index.keys, vec!["p"]);
+        assert!(index.predicate.as_deref().unwrap_or("").contains("'ok'"));
+        assert!(
+            model.other.iter().any(|o| o.contains("view")),
+            "{:?}",
+            model.other
+        );
     }
 }

@@ -143,4 +143,129 @@ mod shape {
             }
         }
     }
+
+    /// For each line of `text`: whether it starts inside a string literal
+    /// (SQL text, messages), and its brace depth change outside strings,
+    /// comments and character literals.
+    fn lines(text: &str) -> Vec<(bool, i32)> {
+        #[derive(PartialEq)]
+        enum S {
+            Code,
+            Str,
+            Raw(usize),
+            Block,
+        }
+        let mut state = S::Code;
+        let mut out = Vec::new();
+        for line in text.lines() {
+            let in_string = matches!(state, S::Str | S::Raw(_));
+            let mut depth = 0;
+            let c: Vec<char> = line.chars().collect();
+            let mut i = 0;
+            while i < c.len() {
+                match state {
+                    S::Str if c[i] == '\\' => i += 1,
+                    S::Str if c[i] == '"' => state = S::Code,
+                    S::Raw(n)
+                        if c[i] == '"'
+                            && c[i + 1..].iter().take(n).filter(|&&h| h == '#').count() == n =>
+                    {
+                        state = S::Code;
+                        i += n;
+                    }
+                    S::Block if c[i] == '*' && c.get(i + 1) == Some(&'/') => {
+                        state = S::Code;
+                        i += 1;
+                    }
+                    S::Code => match c[i] {
+                        '/' if c.get(i + 1) == Some(&'/') => break,
+                        '/' if c.get(i + 1) == Some(&'*') => state = S::Block,
+                        '"' => state = S::Str,
+                        'r' if matches!(c.get(i + 1), Some('#') | Some('"'))
+                            && (i == 0 || !(c[i - 1].is_alphanumeric() || c[i - 1] == '_')) =>
+                        {
+                            let n = c[i + 1..].iter().take_while(|&&h| h == '#').count();
+                            if c.get(i + 1 + n) == Some(&'"') {
+                                state = S::Raw(n);
+                                i += n + 1;
+                            }
+                        }
+                        // a character literal ('{', '\''), not a lifetime
+                        '\'' if c.get(i + 2) == Some(&'\'') => i += 2,
+                        '\'' if c.get(i + 1) == Some(&'\\') => {
+                            i += c[i + 2..].iter().position(|&h| h == '\'').unwrap_or(0) + 2
+                        }
+                        '{' => depth += 1,
+                        '}' => depth -= 1,
+                        _ => {}
+                    },
+                    _ => {}
+                }
+                i += 1;
+            }
+            out.push((in_string, depth));
+        }
+        out
+    }
+
+    /// No function in `src/` is over 150 lines, not counting lines of SQL
+    /// (or other string) text.
+    #[test]
+    fn no_function_is_over_150_lines() {
+        let mut long = Vec::new();
+        for (module, text) in sources() {
+            let source: Vec<&str> = text.lines().collect();
+            let lines = lines(&text);
+            let mut at = 0;
+            while at < source.len() {
+                let words: Vec<&str> = source[at].split_whitespace().collect();
+                let is_fn = !lines[at].0
+                    && words
+                        .iter()
+                        .take_while(|w| !w.starts_with("//"))
+                        .position(|w| *w == "fn")
+                        .is_some_and(|i| {
+                            words[..i].iter().all(|w| {
+                                matches!(
+                                    *w,
+                                    "pub" | "pub(crate)" | "const" | "unsafe" | "async" | "extern"
+                                ) || w.starts_with('"')
+                            })
+                        });
+                if !is_fn {
+                    at += 1;
+                    continue;
+                }
+                let (mut depth, mut opened, mut counted, mut end) = (0, false, 0, at);
+                for (i, &(in_string, change)) in lines.iter().enumerate().skip(at) {
+                    counted += usize::from(!in_string);
+                    depth += change;
+                    opened |= change > 0;
+                    end = i;
+                    if (opened && depth <= 0) || (!opened && source[i].trim_end().ends_with(';')) {
+                        break;
+                    }
+                }
+                if counted > 150 {
+                    long.push(format!("{module}.rs:{} ({counted} lines)", at + 1));
+                }
+                at = if opened { end + 1 } else { at + 1 };
+            }
+        }
+        assert!(long.is_empty(), "functions over 150 lines: {long:?}");
+    }
+
+    /// docs/design.md's module table lists every module, and no other.
+    #[test]
+    fn the_design_doc_lists_every_module() {
+        let design = include_str!("../docs/design.md");
+        let listed: BTreeSet<String> = design
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .map(String::from)
+            .collect();
+        let modules: BTreeSet<String> = sources().into_keys().filter(|m| m != "lib").collect();
+        assert_eq!(listed, modules);
+    }
 }

@@ -176,10 +176,13 @@ pub fn with_setting<T>(name: &str, value: &str, f: impl FnOnce() -> Result<T>) -
         .map_err(|_| MigrateError::invalid("a setting name must not contain a NUL character"))?;
     let value = CString::new(value)
         .map_err(|_| MigrateError::invalid("a setting must not contain a NUL character"))?;
-    // SAFETY: what fmgr_security_definer does for a SET clause: a new nest
-    // level, the value saved at that level.
-    let _level = unsafe {
-        let level = Level(pg_sys::NewGUCNestLevel());
+    // What fmgr_security_definer does for a SET clause: a new nest level,
+    // the value saved at that level.
+    // SAFETY: opens a GUC nest level, closed by `Level`'s drop.
+    let _level = Level(unsafe { pg_sys::NewGUCNestLevel() });
+    // SAFETY: NUL-terminated name and value that outlive the call; saved
+    // at the level just opened, so closing it restores the old value.
+    unsafe {
         pg_sys::set_config_option(
             name.as_ptr(),
             value.as_ptr(),
@@ -189,8 +192,7 @@ pub fn with_setting<T>(name: &str, value: &str, f: impl FnOnce() -> Result<T>) -
             true,
             0,
             false,
-        );
-        level
+        )
     };
     f()
 }
@@ -208,39 +210,41 @@ pub fn rolled_back<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 fn in_subtransaction<T>(keep: bool, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    // SAFETY: what PL/pgSQL does for a block with an EXCEPTION clause: the
-    // memory context and resource owner of the caller are restored after
-    // the subtransaction ends, whichever way.
+    // What PL/pgSQL does for a block with an EXCEPTION clause: the memory
+    // context and resource owner of the caller are restored after the
+    // subtransaction ends, whichever way.
+    // SAFETY: plain reads of two backend globals.
     let (context, owner) = unsafe { (pg_sys::CurrentMemoryContext, pg_sys::CurrentResourceOwner) };
+    // SAFETY: a plain call; whether the transaction has an id (has written).
+    let wrote = unsafe { pg_sys::GetTopTransactionIdIfAny() } != pg_sys::InvalidTransactionId;
     // SAFETY: we run inside a transaction (a SQL function's call), which is
-    // what BeginInternalSubTransaction needs; it switches to the
-    // subtransaction's memory context, and the caller's is put back so
-    // that what `f` allocates outlives the subtransaction.
-    unsafe {
-        let wrote = pg_sys::GetTopTransactionIdIfAny() != pg_sys::InvalidTransactionId;
-        pg_sys::BeginInternalSubTransaction(std::ptr::null());
-        pg_sys::CurrentMemoryContext = context;
-        // read-only SPI (`read`) sees what earlier commands did only once
-        // the (sub)transaction it runs in has an id: give the
-        // subtransaction one when the transaction has written already
-        if wrote {
-            pg_sys::GetCurrentTransactionId();
-        }
+    // what BeginInternalSubTransaction needs; ended below, exactly once.
+    unsafe { pg_sys::BeginInternalSubTransaction(std::ptr::null()) };
+    // SAFETY: puts back the caller's context (live: it belongs to the
+    // transaction), so that what `f` allocates outlives the subtransaction.
+    unsafe { pg_sys::CurrentMemoryContext = context };
+    // read-only SPI (`read`) sees what earlier commands did only once the
+    // (sub)transaction it runs in has an id: give the subtransaction one
+    // when the transaction has written already
+    if wrote {
+        // SAFETY: assigns the open subtransaction an id.
+        unsafe { pg_sys::GetCurrentTransactionId() };
     }
     let outcome = caught(f);
-    // SAFETY: ends the subtransaction begun above, exactly once (`caught`
-    // has turned any error into `outcome`), then restores the caller's
-    // memory context and resource owner, as PL/pgSQL does after a block
-    // with an EXCEPTION clause.
-    unsafe {
-        if keep && outcome.is_ok() {
-            pg_sys::ReleaseCurrentSubTransaction();
-        } else {
-            pg_sys::RollbackAndReleaseCurrentSubTransaction();
-        }
-        pg_sys::CurrentMemoryContext = context;
-        pg_sys::CurrentResourceOwner = owner;
+    // `caught` has turned any error into `outcome`: end the subtransaction
+    // begun above, exactly once.
+    if keep && outcome.is_ok() {
+        // SAFETY: the subtransaction begun above is the current one.
+        unsafe { pg_sys::ReleaseCurrentSubTransaction() };
+    } else {
+        // SAFETY: as above.
+        unsafe { pg_sys::RollbackAndReleaseCurrentSubTransaction() };
     }
+    // SAFETY: the caller's context and owner, read above, outlive the
+    // subtransaction.
+    unsafe { pg_sys::CurrentMemoryContext = context };
+    // SAFETY: as above.
+    unsafe { pg_sys::CurrentResourceOwner = owner };
     outcome
 }
 
@@ -348,4 +352,136 @@ pub fn write_returning<T>(
     f: impl for<'c> FnOnce(SpiTupleTable<'c>) -> pgrx::spi::Result<T>,
 ) -> Result<T> {
     spi(Spi::connect_mut(|c| f(c.update(sql, None, args)?)))
+}
+
+/// The boundary with PostgreSQL, in a running server (`cargo pgrx test`).
+#[cfg(feature = "pg_test")]
+#[pgrx::pg_schema]
+mod tests {
+    use super::*;
+
+    /// The backend's current memory context and resource owner.
+    fn context_and_owner() -> (pg_sys::MemoryContext, pg_sys::ResourceOwner) {
+        // SAFETY: plain reads of two backend globals.
+        unsafe { (pg_sys::CurrentMemoryContext, pg_sys::CurrentResourceOwner) }
+    }
+
+    fn exists(relation: &str) -> bool {
+        read_one::<bool>(
+            "SELECT pg_catalog.to_regclass($1) IS NOT NULL",
+            &[relation.into()],
+        )
+        .unwrap()
+        .unwrap()
+    }
+
+    /// A PostgreSQL error inside a subtransaction comes back as a value
+    /// with its SQLSTATE, message, detail and hint; what the subtransaction
+    /// did is undone; the caller's memory context and resource owner are
+    /// back; and the transaction goes on.
+    #[pg_test]
+    fn an_error_in_a_subtransaction_becomes_a_value() {
+        let before = context_and_owner();
+        let e = subtransaction(|| {
+            write("CREATE TABLE pg_test_undone ()", &[])?;
+            write(
+                "DO $$ BEGIN RAISE EXCEPTION 'refused' USING ERRCODE = '22023', \
+                 DETAIL = 'the detail', HINT = 'the hint'; END $$",
+                &[],
+            )
+        })
+        .unwrap_err();
+        assert_eq!(context_and_owner(), before);
+        assert_eq!(e.sqlstate(), "22023");
+        assert_eq!(e.message, "refused");
+        assert_eq!(e.detail.as_deref(), Some("the detail"));
+        assert_eq!(e.hint.as_deref(), Some("the hint"));
+        assert!(!exists("pg_test_undone"));
+        assert_eq!(read_one::<i32>("SELECT 2", &[]).unwrap(), Some(2));
+    }
+
+    /// A SQLSTATE pgrx has no name for (a user's own) is kept, not
+    /// reported as XX000, for SQL run under the error context callback, as
+    /// the ops' SQL is.
+    #[pg_test]
+    fn a_users_own_sqlstate_is_kept() {
+        let sql = "DO $$ BEGIN RAISE EXCEPTION 'mine' USING ERRCODE = 'MG001'; END $$";
+        let e = subtransaction(|| located(crate::errpos::Source::Ran(sql), || write(sql, &[])).0)
+            .unwrap_err();
+        assert_eq!(e.sqlstate(), "MG001");
+        assert_eq!(e.message, "mine");
+    }
+
+    /// A Rust panic becomes XX000 with a message and a hint, never a
+    /// backtrace, and the subtransaction is rolled back.
+    #[pg_test]
+    fn a_panic_becomes_an_internal_error() {
+        let before = context_and_owner();
+        let e = subtransaction(|| -> Result<()> {
+            write("CREATE TABLE pg_test_panicked ()", &[])?;
+            panic!("boom")
+        })
+        .unwrap_err();
+        assert_eq!(context_and_owner(), before);
+        assert_eq!(e.sqlstate(), "XX000");
+        assert_eq!(e.message, "internal error in migrate_ext: boom");
+        assert!(e.hint.as_deref().unwrap_or("").contains("This is a bug"));
+        assert!(!format!("{e:?}").contains("backtrace"));
+        assert!(!exists("pg_test_panicked"));
+    }
+
+    /// A kept subtransaction keeps its work; a rolled-back one never does,
+    /// even when it succeeds. Nested ones restore their callers too.
+    #[pg_test]
+    fn kept_and_rolled_back() {
+        let before = context_and_owner();
+        subtransaction(|| write("CREATE TABLE pg_test_kept ()", &[])).unwrap();
+        rolled_back(|| {
+            write("CREATE TABLE pg_test_gone ()", &[])?;
+            let inner = context_and_owner();
+            let e = subtransaction(|| write("SELECT 1/0", &[])).unwrap_err();
+            assert_eq!(e.sqlstate(), "22012");
+            assert_eq!(context_and_owner(), inner);
+            assert!(exists("pg_test_gone"));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(context_and_owner(), before);
+        assert!(exists("pg_test_kept"));
+        assert!(!exists("pg_test_gone"));
+    }
+
+    /// A setting changed for `f` is back after `f` fails.
+    #[pg_test]
+    fn a_setting_is_restored_after_an_error() {
+        let setting = || {
+            read_one::<String>("SELECT pg_catalog.current_setting('lock_timeout')", &[])
+                .unwrap()
+                .unwrap()
+        };
+        let before = setting();
+        let e = subtransaction(|| {
+            with_setting("lock_timeout", "1234ms", || {
+                assert_eq!(setting(), "1234ms");
+                write("SELECT 1/0", &[])
+            })
+        })
+        .unwrap_err();
+        assert_eq!(e.sqlstate(), "22012");
+        assert_eq!(setting(), before);
+    }
+
+    /// An error in a statement run through SPI comes back with the
+    /// position PostgreSQL gave it in that statement.
+    #[pg_test]
+    fn an_error_comes_back_with_its_position() {
+        let sql = "SELECT 1 FROM pg_catalog.pg_class WHERE no_such_column";
+        let (e, at) = subtransaction(|| {
+            let (outcome, at) = located(crate::errpos::Source::Ran(sql), || write(sql, &[]));
+            Ok((outcome.unwrap_err(), at))
+        })
+        .unwrap();
+        assert_eq!(e.sqlstate(), "42703");
+        assert_eq!(at, Some(sql.find("no_such_column").unwrap() + 1));
+    }
 }

@@ -102,6 +102,18 @@ pub fn load_graph() -> Result<Graph> {
     )
 }
 
+/// The digest of the checksums in `table` (`migrate.revisions` or
+/// `migrate.applied`) as a one-row subquery: their count `n` and the sum
+/// `h` of their 64-bit hashes (0 for none). The fast paths compare it with
+/// the digest a run or `migrate.revision()` recorded.
+fn digest_of(table: &str) -> String {
+    format!(
+        "(SELECT pg_catalog.count(*) AS n, \
+                 COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(checksum, 0)), 0) AS h \
+            FROM {table})"
+    )
+}
+
 /// At head with nothing changed since the last run or stamp: the heads it
 /// left (in graph order), when every stored revision is applied with the
 /// checksum it was applied with and the graph digest is the one that run
@@ -110,16 +122,14 @@ pub fn load_graph() -> Result<Graph> {
 /// stored values, instead of loading and checking the graph.
 pub fn unchanged_heads() -> Result<Option<Vec<String>>> {
     let row = read(
-        "SELECT s.heads, \
-                ARRAY(SELECT v.version_num FROM migrate.version v), \
-                s.graph_count = r.n AND s.graph_sum = r.h AND r.n = a.n AND r.h = a.h \
-           FROM migrate.state s, \
-                (SELECT pg_catalog.count(*) AS n, \
-                        pg_catalog.sum(pg_catalog.hashtextextended(checksum, 0)) AS h \
-                   FROM migrate.revisions) r, \
-                (SELECT pg_catalog.count(*) AS n, \
-                        pg_catalog.sum(pg_catalog.hashtextextended(checksum, 0)) AS h \
-                   FROM migrate.applied) a",
+        &format!(
+            "SELECT s.heads, \
+                    ARRAY(SELECT v.version_num FROM migrate.version v), \
+                    s.graph_count = r.n AND s.graph_sum = r.h AND r.n = a.n AND r.h = a.h \
+               FROM migrate.state s, {} r, {} a",
+            digest_of("migrate.revisions"),
+            digest_of("migrate.applied")
+        ),
         &[],
         |rows| {
             if rows.is_empty() {
@@ -147,7 +157,7 @@ pub fn unchanged_heads() -> Result<Option<Vec<String>>> {
 /// What `migrate.revision()` knows about the stored graph without loading
 /// it: the heads it recorded after its last insert, still valid when the
 /// digest of `migrate.revisions` (count and sum of the checksums' 64-bit
-/// hashes, the digest `unchanged_heads` uses) is the one recorded then. Any
+/// hashes, [`digest_of`]) is the one recorded then. Any
 /// other write (a direct INSERT, a merge, a delete, an edit behind the
 /// triggers' back) changes the digest, and the heads are read from the
 /// graph again. One scan of the checksum column.
@@ -161,11 +171,11 @@ pub struct StoredHeads {
 
 pub fn stored_heads() -> Result<StoredHeads> {
     let row = read(
-        "SELECT s.stored_heads, s.stored_count = r.n AND s.stored_sum = r.h, r.n, r.h::pg_catalog.text \
-           FROM migrate.state s, \
-                (SELECT pg_catalog.count(*) AS n, \
-                        COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(checksum, 0)), 0) AS h \
-                   FROM migrate.revisions) r",
+        &format!(
+            "SELECT s.stored_heads, s.stored_count = r.n AND s.stored_sum = r.h, r.n, r.h::pg_catalog.text \
+               FROM migrate.state s, {} r",
+            digest_of("migrate.revisions")
+        ),
         &[],
         |rows| {
             if rows.is_empty() {
@@ -411,7 +421,7 @@ pub fn record(
         })
         .collect();
     write(
-        "WITH steps AS ( \
+        &format!("WITH steps AS ( \
              SELECT ord, s FROM pg_catalog.jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(s, ord)), \
          logged AS ( \
              INSERT INTO migrate.log (revision, direction, started_at, finished_at, role, statements) \
@@ -435,12 +445,11 @@ pub fn record(
                     downgrade = EXCLUDED.downgrade), \
          cleared AS (DELETE FROM migrate.version WHERE version_num <> ALL($2)), \
          digest AS (UPDATE migrate.state SET heads = $2, \
-                    (graph_count, graph_sum) = (SELECT pg_catalog.count(*), \
-                        pg_catalog.sum(pg_catalog.hashtextextended(r.checksum, 0)) \
-                      FROM migrate.revisions r WHERE $5) \
-                    ) \
+                    (graph_count, graph_sum) = (SELECT d.n, d.h FROM {} d WHERE $5)) \
          INSERT INTO migrate.version (version_num) SELECT pg_catalog.unnest($2) \
          ON CONFLICT (version_num) DO NOTHING",
+            digest_of("migrate.revisions")
+        ),
         &[
             log.to_string().into(),
             heads.to_vec().into(),

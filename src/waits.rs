@@ -350,9 +350,10 @@ pub fn sleep_ms(ms: u64) {
                 (pg_sys::WL_LATCH_SET | pg_sys::WL_TIMEOUT | pg_sys::WL_EXIT_ON_PM_DEATH) as i32,
                 left.as_millis().min(1000) as std::ffi::c_long,
                 pg_sys::PG_WAIT_EXTENSION,
-            );
-            pg_sys::ResetLatch(pg_sys::MyLatch);
-        }
+            )
+        };
+        // SAFETY: resets this backend's own latch after the wait.
+        unsafe { pg_sys::ResetLatch(pg_sys::MyLatch) };
     }
 }
 

@@ -90,21 +90,20 @@ pub fn top_level(sql: &str, cleanup: Option<&str>) -> Result<()> {
         }
     }
     let _detach = Detach(segment);
-    // SAFETY: the segment maps size_of::<Shared>() bytes that stay mapped
-    // until `_detach` drops at the end of this function; all-zero bytes are
-    // a valid Shared (integers and byte arrays), and this is the only
-    // reference to it in this backend.
-    let shared = unsafe {
-        let p = pg_sys::dsm_segment_address(segment).cast::<Shared>();
-        std::ptr::write_bytes(p, 0, 1);
-        &mut *p
-    };
-    // SAFETY: reads this backend's identity.
-    unsafe {
-        shared.database = pg_sys::MyDatabaseId;
-        shared.session_user = pg_sys::GetSessionUserId();
-        shared.current_user = pg_sys::GetUserId();
-    }
+    // SAFETY: the segment maps size_of::<Shared>() bytes.
+    let p = unsafe { pg_sys::dsm_segment_address(segment).cast::<Shared>() };
+    // SAFETY: zeroes those bytes; all-zero bytes are a valid Shared
+    // (integers and byte arrays).
+    unsafe { std::ptr::write_bytes(p, 0, 1) };
+    // SAFETY: the zeroed Shared stays mapped until `_detach` drops at the
+    // end of this function, and this is the only reference to it here.
+    let shared = unsafe { &mut *p };
+    // SAFETY: a plain read of this backend's database.
+    shared.database = unsafe { pg_sys::MyDatabaseId };
+    // SAFETY: plain calls that return this session's roles.
+    shared.session_user = unsafe { pg_sys::GetSessionUserId() };
+    // SAFETY: as above.
+    shared.current_user = unsafe { pg_sys::GetUserId() };
     if !put(&mut shared.sql, sql)
         || !put(&mut shared.search_path, &shell::caller_search_path())
         || !put(&mut shared.cleanup, cleanup.unwrap_or(""))
@@ -114,8 +113,10 @@ pub fn top_level(sql: &str, cleanup: Option<&str>) -> Result<()> {
             SQL_MAX - 1
         )));
     }
-    // SAFETY: reads this segment's handle and this backend's pid.
-    let (handle, me) = unsafe { (pg_sys::dsm_segment_handle(segment), pg_sys::MyProcPid) };
+    // SAFETY: the handle of the live segment created above.
+    let handle = unsafe { pg_sys::dsm_segment_handle(segment) };
+    // SAFETY: a plain read of this backend's pid.
+    let me = unsafe { pg_sys::MyProcPid };
     let worker = BackgroundWorkerBuilder::new("migrate_ext top-level statement")
         .set_type("migrate_ext")
         .set_library("migrate_ext")
@@ -181,46 +182,63 @@ pub fn top_level(sql: &str, cleanup: Option<&str>) -> Result<()> {
 #[pg_guard]
 #[no_mangle]
 pub extern "C-unwind" fn migrate_ext_top_level(arg: pg_sys::Datum) {
-    // SAFETY: the segment the caller created; it lives while attached.
+    // SAFETY: a background worker starts with signals blocked; PostgreSQL's
+    // handlers are installed, so unblocking them is what workers do first.
+    unsafe { pg_sys::BackgroundWorkerUnblockSignals() };
+    // SAFETY: the handle the caller passed as our argument; NULL when the
+    // caller (and so the segment) is gone.
+    let segment = unsafe { pg_sys::dsm_attach(arg.value() as pg_sys::dsm_handle) };
+    if segment.is_null() {
+        return; // the caller is gone
+    }
+    // SAFETY: the caller's segment holds one Shared, written before we
+    // started and read by the caller only after we end; it stays mapped
+    // until the dsm_detach below.
+    let shared = unsafe { &mut *pg_sys::dsm_segment_address(segment).cast::<Shared>() };
+    // SAFETY: the caller's database and session user, as a worker with
+    // database access connects once, before any transaction.
     unsafe {
-        pg_sys::BackgroundWorkerUnblockSignals();
-        let segment = pg_sys::dsm_attach(arg.value() as pg_sys::dsm_handle);
-        if segment.is_null() {
-            return; // the caller is gone
-        }
-        let shared = &mut *pg_sys::dsm_segment_address(segment).cast::<Shared>();
-        pg_sys::BackgroundWorkerInitializeConnectionByOid(shared.database, shared.session_user, 0);
-        if shared.current_user != shared.session_user {
+        pg_sys::BackgroundWorkerInitializeConnectionByOid(shared.database, shared.session_user, 0)
+    };
+    if shared.current_user != shared.session_user {
+        // SAFETY: becomes the caller's current role (SET ROLE or a
+        // SECURITY DEFINER function), as the caller's session could.
+        unsafe {
             pg_sys::SetUserIdAndSecContext(
                 shared.current_user,
                 pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32,
-            );
-        }
-        let sql = get(&shared.sql);
-        let path = get(&shared.search_path);
-        match shell::caught(|| run_top_level(&sql, &path)) {
-            Ok(()) => shared.outcome = 1,
-            Err(e) => {
-                pg_sys::AbortCurrentTransaction();
-                log!("migrate_ext: {sql}: {} ({})", e.message, e.sqlstate());
-                shared.sqlstate = e.raw_code.unwrap_or(e.code as i32);
-                put_cut(&mut shared.message, &e.message);
-                put_cut(&mut shared.detail, e.detail.as_deref().unwrap_or(""));
-                let cleanup = get(&shared.cleanup);
-                if !cleanup.is_empty() && e.code != PgSqlErrorCode::ERRCODE_DUPLICATE_TABLE {
-                    // a CONCURRENTLY build that failed after its first phase
-                    // left an INVALID index: drop it (IF EXISTS: it may not
-                    // have got that far)
-                    let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {cleanup}");
-                    if shell::caught(|| run_top_level(&drop, &path)).is_err() {
-                        pg_sys::AbortCurrentTransaction();
-                    }
-                }
-                shared.outcome = 2;
-            }
-        }
-        pg_sys::dsm_detach(segment);
+            )
+        };
     }
+    let sql = get(&shared.sql);
+    let path = get(&shared.search_path);
+    match shell::caught(|| run_top_level(&sql, &path)) {
+        Ok(()) => shared.outcome = 1,
+        Err(e) => {
+            // SAFETY: the statement's transaction failed; aborting it is
+            // what PostgreSQL's main loop does after an error.
+            unsafe { pg_sys::AbortCurrentTransaction() };
+            log!("migrate_ext: {sql}: {} ({})", e.message, e.sqlstate());
+            shared.sqlstate = e.raw_code.unwrap_or(e.code as i32);
+            put_cut(&mut shared.message, &e.message);
+            put_cut(&mut shared.detail, e.detail.as_deref().unwrap_or(""));
+            let cleanup = get(&shared.cleanup);
+            if !cleanup.is_empty() && e.code != PgSqlErrorCode::ERRCODE_DUPLICATE_TABLE {
+                // a CONCURRENTLY build that failed after its first phase
+                // left an INVALID index: drop it (IF EXISTS: it may not
+                // have got that far)
+                let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {cleanup}");
+                if shell::caught(|| run_top_level(&drop, &path)).is_err() {
+                    // SAFETY: as above, for the cleanup's transaction.
+                    unsafe { pg_sys::AbortCurrentTransaction() };
+                }
+            }
+            shared.outcome = 2;
+        }
+    }
+    // SAFETY: detaches the segment attached above, once; `shared` is not
+    // used after.
+    unsafe { pg_sys::dsm_detach(segment) };
 }
 
 /// Run one statement as a client's simple query does: its own transaction
@@ -228,12 +246,18 @@ pub extern "C-unwind" fn migrate_ext_top_level(arg: pg_sys::Datum) {
 fn run_top_level(sql: &str, path: &str) -> Result<()> {
     let text = std::ffi::CString::new(sql).map_err(|_| MigrateError::invalid("NUL in SQL"))?;
     let path = std::ffi::CString::new(path).map_err(|_| MigrateError::invalid("NUL in path"))?;
-    // SAFETY: the sequence exec_simple_query follows for a utility
-    // statement, in a background worker connected to a database.
+    // The sequence exec_simple_query follows for a utility statement, in a
+    // background worker connected to a database.
+    // SAFETY: a plain call that records the time for this statement.
+    unsafe { pg_sys::SetCurrentStatementStartTimestamp() };
+    // SAFETY: `text` is a NUL-terminated string that outlives the call
+    // (pgstat copies it).
+    unsafe { pg_sys::pgstat_report_activity(pg_sys::BackendState::STATE_RUNNING, text.as_ptr()) };
+    // SAFETY: no transaction is open in the worker between statements.
+    unsafe { pg_sys::StartTransactionCommand() };
+    // SAFETY: NUL-terminated name and value that outlive the call; a
+    // session-level SET, as `SET search_path` in psql would be.
     unsafe {
-        pg_sys::SetCurrentStatementStartTimestamp();
-        pg_sys::pgstat_report_activity(pg_sys::BackendState::STATE_RUNNING, text.as_ptr());
-        pg_sys::StartTransactionCommand();
         pg_sys::set_config_option(
             c"search_path".as_ptr(),
             path.as_ptr(),
@@ -243,51 +267,74 @@ fn run_top_level(sql: &str, path: &str) -> Result<()> {
             true,
             0,
             false,
-        );
-        pg_sys::PushActiveSnapshot(pg_sys::GetTransactionSnapshot());
-        // the parse tree, and what the statement allocates before it
-        // commits and starts the transactions of its phases, must outlive
-        // them (exec_simple_query keeps them in MessageContext and the
-        // portal's context)
-        let tree = pg_sys::AllocSetContextCreateInternal(
+        )
+    };
+    // SAFETY: inside the transaction just started; popped below.
+    unsafe { pg_sys::PushActiveSnapshot(pg_sys::GetTransactionSnapshot()) };
+    // the parse tree, and what the statement allocates before it commits
+    // and starts the transactions of its phases, must outlive them
+    // (exec_simple_query keeps them in MessageContext and the portal's
+    // context)
+    // SAFETY: a child of TopMemoryContext, deleted by `Free` when this
+    // function returns, whichever way.
+    let tree = unsafe {
+        pg_sys::AllocSetContextCreateInternal(
             pg_sys::TopMemoryContext,
             c"migrate_ext top-level statement".as_ptr(),
             0,
             8 * 1024,
             8 * 1024 * 1024,
-        );
-        struct Free(pg_sys::MemoryContext);
-        impl Drop for Free {
-            fn drop(&mut self) {
-                // SAFETY: the context made above, no longer current.
-                unsafe { pg_sys::MemoryContextDelete(self.0) };
-            }
+        )
+    };
+    struct Free(pg_sys::MemoryContext);
+    impl Drop for Free {
+        fn drop(&mut self) {
+            // SAFETY: TopMemoryContext lives as long as the worker (the
+            // context current when the statement began belonged to its
+            // transaction, which has ended by now, one way or the other).
+            unsafe { pg_sys::MemoryContextSwitchTo(pg_sys::TopMemoryContext) };
+            // SAFETY: the context made above, no longer current, deleted
+            // once.
+            unsafe { pg_sys::MemoryContextDelete(self.0) };
         }
-        let _free = Free(tree);
-        let previous = pg_sys::MemoryContextSwitchTo(tree);
-        let parsed = pg_sys::pg_parse_query(text.as_ptr());
-        let list = PgList::<pg_sys::RawStmt>::from_pg(parsed);
-        if list.len() != 1 {
-            pg_sys::MemoryContextSwitchTo(previous);
-            return Err(MigrateError::new(
-                code::INTERNAL,
-                "a top-level statement must be exactly one statement",
-            ));
-        }
-        let raw = list.get_ptr(0).unwrap_or(std::ptr::null_mut());
-        if raw.is_null() {
-            pg_sys::MemoryContextSwitchTo(previous);
-            return Err(MigrateError::new(code::INTERNAL, "no statement parsed"));
-        }
-        let planned = pg_sys::palloc0(std::mem::size_of::<pg_sys::PlannedStmt>())
-            .cast::<pg_sys::PlannedStmt>();
-        (*planned).type_ = pg_sys::NodeTag::T_PlannedStmt;
-        (*planned).commandType = pg_sys::CmdType::CMD_UTILITY;
-        (*planned).canSetTag = true;
-        (*planned).utilityStmt = (*raw).stmt;
-        (*planned).stmt_location = (*raw).stmt_location;
-        (*planned).stmt_len = (*raw).stmt_len;
-        let dest = pg_sys::CreateDestReceiver(pg_sys::CommandDest::DestNone);
+    }
+    let _free = Free(tree);
+    // SAFETY: `tree` is a live context; `Free` switches away before it is
+    // deleted.
+    unsafe { pg_sys::MemoryContextSwitchTo(tree) };
+    // SAFETY: parses the NUL-terminated `text` into `tree`; a syntax error
+    // raises, and `caught` in the caller catches it.
+    let parsed = unsafe { pg_sys::pg_parse_query(text.as_ptr()) };
+    // SAFETY: pg_parse_query returns a List of RawStmt (or NIL).
+    let list = unsafe { PgList::<pg_sys::RawStmt>::from_pg(parsed) };
+    if list.len() != 1 {
+        return Err(MigrateError::new(
+            code::INTERNAL,
+            "a top-level statement must be exactly one statement",
+        ));
+    }
+    let raw = list.get_ptr(0).unwrap_or(std::ptr::null_mut());
+    // SAFETY: a RawStmt of the list above, in `tree`, or NULL.
+    let Some(raw) = (unsafe { raw.as_ref() }) else {
+        return Err(MigrateError::new(code::INTERNAL, "no statement parsed"));
+    };
+    // SAFETY: a zeroed PlannedStmt in `tree`, filled in below as
+    // exec_simple_query's pg_plan_queries does for a utility statement.
+    let planned = unsafe {
+        &mut *pg_sys::palloc0(std::mem::size_of::<pg_sys::PlannedStmt>())
+            .cast::<pg_sys::PlannedStmt>()
+    };
+    planned.type_ = pg_sys::NodeTag::T_PlannedStmt;
+    planned.commandType = pg_sys::CmdType::CMD_UTILITY;
+    planned.canSetTag = true;
+    planned.utilityStmt = raw.stmt;
+    planned.stmt_location = raw.stmt_location;
+    planned.stmt_len = raw.stmt_len;
+    // SAFETY: a receiver that discards rows, allocated in `tree`.
+    let dest = unsafe { pg_sys::CreateDestReceiver(pg_sys::CommandDest::DestNone) };
+    // SAFETY: runs the statement at top level, as a client's query; the
+    // tree and `text` outlive the build's internal commits.
+    unsafe {
         pg_sys::ProcessUtility(
             planned,
             text.as_ptr(),
@@ -297,13 +344,17 @@ fn run_top_level(sql: &str, path: &str) -> Result<()> {
             std::ptr::null_mut(),
             dest,
             std::ptr::null_mut(),
-        );
-        if pg_sys::ActiveSnapshotSet() {
-            pg_sys::PopActiveSnapshot();
-        }
-        pg_sys::CommitTransactionCommand();
-        pg_sys::MemoryContextSwitchTo(previous);
-        pg_sys::pgstat_report_activity(pg_sys::BackendState::STATE_IDLE, std::ptr::null());
+        )
+    };
+    // SAFETY: pops the snapshot pushed above, if the statement left it.
+    if unsafe { pg_sys::ActiveSnapshotSet() } {
+        // SAFETY: an active snapshot is set.
+        unsafe { pg_sys::PopActiveSnapshot() };
     }
+    // SAFETY: commits the transaction command the statement runs in (a
+    // CONCURRENTLY build has committed and started its own meanwhile).
+    unsafe { pg_sys::CommitTransactionCommand() };
+    // SAFETY: a NULL activity string is allowed for the idle state.
+    unsafe { pg_sys::pgstat_report_activity(pg_sys::BackendState::STATE_IDLE, std::ptr::null()) };
     Ok(())
 }
