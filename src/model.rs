@@ -368,7 +368,12 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
 /// definitions, which become `printed.` (`to` as PostgreSQL prints it in a
 /// qualified name, quoted when it needs to be; `from` must be a plain
 /// lower-case name, which PostgreSQL prints bare).
-pub fn rename_schema(model: Model, from: &str, to: &str, printed: &str) -> Model {
+pub fn rename_schema(
+    model: Model,
+    from: &str,
+    to: &str,
+    printed: &str,
+) -> crate::error::Result<Model> {
     fn walk(v: &mut serde_json::Value, from: &str, to: &str, prefix: &str, with: &str) {
         match v {
             serde_json::Value::String(s) if s == from => *s = to.to_string(),
@@ -382,9 +387,13 @@ pub fn rename_schema(model: Model, from: &str, to: &str, printed: &str) -> Model
             _ => {}
         }
     }
-    let Ok(mut v) = serde_json::to_value(&model) else {
-        return model;
+    let failed = |e: serde_json::Error| {
+        crate::error::MigrateError::new(
+            crate::error::code::INTERNAL,
+            format!("the model of schema {to} could not be renamed: {e}"),
+        )
     };
+    let mut v = serde_json::to_value(&model).map_err(failed)?;
     walk(
         &mut v,
         from,
@@ -392,7 +401,7 @@ pub fn rename_schema(model: Model, from: &str, to: &str, printed: &str) -> Model
         &format!("{from}."),
         &format!("{printed}."),
     );
-    serde_json::from_value(v).unwrap_or(model)
+    serde_json::from_value(v).map_err(failed)
 }
 
 /// The enum ops that turn values `old` into `new`, as (ops to run before
@@ -1264,7 +1273,7 @@ mod tests {
         let c = &mut m.tables.get_mut("my_table").unwrap().columns[1];
         c.type_name = "aside_1.my_enum_type".into();
         c.default = Some("'option1'::aside_1.my_enum_type".into());
-        let r = rename_schema(m, "aside_1", "My Schema", "\"My Schema\"");
+        let r = rename_schema(m, "aside_1", "My Schema", "\"My Schema\"").unwrap();
         let c = &r.tables["my_table"].columns[1];
         assert_eq!(c.type_name, "\"My Schema\".my_enum_type");
         assert_eq!(

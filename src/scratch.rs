@@ -597,12 +597,7 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
     }
     // extension objects of the live schema were reached under its
     // temporary name; give them back their own
-    Ok(crate::model::rename_schema(
-        catalog::model(schema)?,
-        &aside,
-        schema,
-        &printed,
-    ))
+    crate::model::rename_schema(catalog::model(schema)?, &aside, schema, &printed)
 }
 
 /// With the live schema on the search_path (for its extension objects),
