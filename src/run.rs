@@ -586,19 +586,31 @@ fn offline_lines(steps: &[Step], si: usize) -> Vec<Line> {
 
 /// The steps a run to `target` would take from the current version, planned
 /// as `migrate.sql(target)` plans them: each revision's id and its ops in
-/// the direction it runs (`migrate.lint` reads them).
-pub fn pending_ops(target: &Target) -> Result<Vec<(String, Vec<Op>)>> {
-    let mut graph = store::load_graph()?;
-    let current = graph.current(&store::versions()?)?;
-    let applied = graph.closure(&current);
+/// The plan from the version `start` (revision indexes) to `target` in
+/// either direction, as `migrate.sql()` and `migrate.lint()` make it: what
+/// is applied at `start`, the plan, and its steps with their ops.
+fn steps_from(
+    graph: &mut Graph,
+    start: &[usize],
+    target: &Target,
+) -> Result<(Vec<bool>, Plan, Vec<Step>)> {
+    let applied = graph.closure(start);
     let plan = plan::plan(
-        &graph,
+        graph,
         &applied,
         &graph.heads_of(&applied),
         target,
         Mode::Either,
     )?;
-    let steps = load_steps(&mut graph, &plan)?;
+    let steps = load_steps(graph, &plan)?;
+    Ok((applied, plan, steps))
+}
+
+/// the direction it runs (`migrate.lint` reads them).
+pub fn pending_ops(target: &Target) -> Result<Vec<(String, Vec<Op>)>> {
+    let mut graph = store::load_graph()?;
+    let current = graph.current(&store::versions()?)?;
+    let (_, _, steps) = steps_from(&mut graph, &current, target)?;
     Ok(steps
         .into_iter()
         .map(|s| (graph.id(s.index).to_string(), s.ops))
@@ -698,15 +710,7 @@ pub fn offline(target: &Target, from: Option<&str>) -> Result<Vec<String>> {
             }
         },
     };
-    let applied = graph.closure(&start);
-    let plan = plan::plan(
-        &graph,
-        &applied,
-        &graph.heads_of(&applied),
-        target,
-        Mode::Either,
-    )?;
-    let steps = load_steps(&mut graph, &plan)?;
+    let (applied, plan, steps) = steps_from(&mut graph, &start, target)?;
     let mut after = applied.clone();
     let changes = plan::version_changes(&graph, &mut after, &plan);
     let script: Vec<ScriptStep> = steps
