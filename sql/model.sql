@@ -48,10 +48,13 @@ WITH ns AS (
                    NOT a.attnotnull AS nullable,
                    pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS expr,
                    a.attidentity::text AS attidentity, a.attgenerated::text AS attgenerated,
-                   pg_catalog.col_description(a.attrelid, a.attnum) AS comment
+                   ds.description AS comment
               FROM tbl r
               JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
               LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+              LEFT JOIN pg_catalog.pg_description ds
+                     ON ds.objoid = a.attrelid AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                    AND ds.objsubid = a.attnum
               LEFT JOIN LATERAL (SELECT q.oid, q.relname FROM pg_catalog.pg_depend p
                                    JOIN pg_catalog.pg_class q ON q.oid = p.objid AND q.relkind = 'S'
                                   WHERE p.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
@@ -124,7 +127,9 @@ WITH ns AS (
       JOIN pg_catalog.pg_am am ON am.oid = ic.relam
      WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
                         WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid)
-), other AS (
+), other AS MATERIALIZED (
+    -- (materialized, so that the describing below runs on the rows found,
+    -- not on every row of the catalogs the branches scan)
     -- what the differ does not understand: views, partitioned tables,
     -- sequences other than a serial's or an identity's, domains, composite and range types,
     -- functions, triggers, rules, policies, exclusion constraints, columns
@@ -139,7 +144,8 @@ WITH ns AS (
             -- a sequence is compared as a serial column's or an identity's,
             -- not otherwise (not even when a column owns it)
             OR (r.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                                                 WHERE d.objid = r.oid AND d.deptype = 'i')
+                                                 WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                                                   AND d.objid = r.oid AND d.deptype = 'i')
                 AND NOT EXISTS (SELECT 1 FROM col c WHERE c.serial_seq = r.oid)))
     UNION ALL
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0)
@@ -190,11 +196,15 @@ WITH ns AS (
     UNION ALL
     SELECT 'comment on ' || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, i.indexrelid, 0)
       FROM pg_catalog.pg_index i JOIN tbl r ON r.oid = i.indrelid
-     WHERE pg_catalog.obj_description(i.indexrelid, 'pg_class') IS NOT NULL
+      JOIN pg_catalog.pg_description ds
+        ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass
+       AND ds.objsubid = 0
     UNION ALL
     SELECT 'comment on ' || pg_catalog.pg_describe_object('pg_catalog.pg_constraint'::pg_catalog.regclass, k.oid, 0)
       FROM pg_catalog.pg_constraint k JOIN tbl r ON r.oid = k.conrelid
-     WHERE pg_catalog.obj_description(k.oid, 'pg_constraint') IS NOT NULL
+      JOIN pg_catalog.pg_description ds
+        ON ds.objoid = k.oid AND ds.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
+       AND ds.objsubid = 0
     UNION ALL
     SELECT 'comment on ' || pg_catalog.pg_describe_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0)
       FROM pg_catalog.pg_type t, ns
@@ -202,7 +212,9 @@ WITH ns AS (
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
                         WHERE x.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
                           AND x.objid = t.oid AND x.deptype = 'e')
-       AND pg_catalog.obj_description(t.oid, 'pg_type') IS NOT NULL
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_description ds
+                    WHERE ds.objoid = t.oid AND ds.classoid = 'pg_catalog.pg_type'::pg_catalog.regclass
+                      AND ds.objsubid = 0)
     UNION ALL
     SELECT 'collation ' || pg_catalog.quote_ident(co.collname::text) || ' of '
            || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.oid, a.attnum)
@@ -215,8 +227,18 @@ WITH ns AS (
 SELECT pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
     'enums', COALESCE((SELECT pg_catalog.jsonb_object_agg(e.name, e.vals) FROM enums e), '{}'),
     'tables', COALESCE((SELECT pg_catalog.jsonb_object_agg(r.name, pg_catalog.jsonb_build_object(
-        'columns', COALESCE((SELECT pg_catalog.jsonb_agg(c.obj ORDER BY c.attnum) FROM col c WHERE c.rel = r.oid), '[]'),
-        'constraints', COALESCE((SELECT pg_catalog.jsonb_object_agg(k.name, k.obj) FROM con k WHERE k.rel = r.oid), '{}'),
-        'indexes', COALESCE((SELECT pg_catalog.jsonb_object_agg(i.name, i.obj) FROM idx i WHERE i.rel = r.oid), '{}'),
-        'comment', pg_catalog.obj_description(r.oid, 'pg_class'))) FROM tbl r), '{}'),
+        'columns', COALESCE(c.objs, '[]'),
+        'constraints', COALESCE(k.objs, '{}'),
+        'indexes', COALESCE(i.objs, '{}'),
+        'comment', ds.description))
+      FROM tbl r
+      LEFT JOIN (SELECT c.rel, pg_catalog.jsonb_agg(c.obj ORDER BY c.attnum) AS objs
+                   FROM col c GROUP BY c.rel) c ON c.rel = r.oid
+      LEFT JOIN (SELECT k.rel, pg_catalog.jsonb_object_agg(k.name, k.obj) AS objs
+                   FROM con k GROUP BY k.rel) k ON k.rel = r.oid
+      LEFT JOIN (SELECT i.rel, pg_catalog.jsonb_object_agg(i.name, i.obj) AS objs
+                   FROM idx i GROUP BY i.rel) i ON i.rel = r.oid
+      LEFT JOIN pg_catalog.pg_description ds
+             ON ds.objoid = r.oid AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass
+            AND ds.objsubid = 0), '{}'),
     'other', COALESCE((SELECT pg_catalog.jsonb_agg(o.what ORDER BY o.what) FROM other o WHERE o.what IS NOT NULL), '[]')))

@@ -299,12 +299,23 @@ fn type_exists(written: &str) -> Result<bool> {
 /// are printed with only pg_catalog on the search_path, so names outside
 /// pg_catalog come out schema-qualified (`public.mood`): the ops made from
 /// the model then work whatever the search_path is when they run.
+///
+/// JIT compilation is off for the read: the query is big, and the
+/// planner's cost for it grows with the catalogs' size (dead rows that
+/// rolled-back scratch schemas leave included) past `jit_above_cost`,
+/// where compiling it took 2 s for a query that runs in 50 ms. The jsonb
+/// comes back as text, parsed once into the model.
 pub fn model(schema: &str) -> Result<crate::model::Model> {
+    let query = concat!(
+        "SELECT m::pg_catalog.text FROM (",
+        include_str!("../sql/model.sql"),
+        ") q(m)"
+    );
     let json = crate::shell::with_search_path("pg_catalog", || {
-        read_one::<pgrx::JsonB>(include_str!("../sql/model.sql"), &[schema.into()])
+        crate::shell::with_setting("jit", "off", || read_one::<String>(query, &[schema.into()]))
     })?
     .ok_or_else(|| MigrateError::new(code::INTERNAL, "the schema model query returned no row"))?;
-    serde_json::from_value(json.0).map_err(|e| {
+    serde_json::from_str(&json).map_err(|e| {
         MigrateError::new(
             code::INTERNAL,
             format!("the schema model of {schema} could not be read: {e}"),
