@@ -57,11 +57,20 @@ WITH ns AS (
                      WHERE ds.objoid = a.attrelid AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass
                        AND ds.objsubid = a.attnum) AS comment
               FROM tbl r
-              JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+              -- each table's columns by pg_attribute's index (OFFSET 0 keeps
+              -- the planner from hashing a scan of all of pg_attribute,
+              -- which grows with every rolled-back scratch schema)
+              CROSS JOIN LATERAL (
+                  SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull,
+                         a.attidentity, a.attgenerated, a.attcollation
+                    FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped OFFSET 0) a
               LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+              -- the owned sequence, looked for only where a serial can be
               LEFT JOIN LATERAL (SELECT q.oid, q.relname FROM pg_catalog.pg_depend p
                                    JOIN pg_catalog.pg_class q ON q.oid = p.objid AND q.relkind = 'S'
-                                  WHERE p.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                                  WHERE a.atttypid IN (21, 23, 20) AND d.adbin IS NOT NULL
+                                    AND p.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
                                     AND p.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
                                     AND p.refobjid = a.attrelid AND p.refobjsubid = a.attnum
                                     AND p.deptype = 'a' LIMIT 1) s ON true) c
@@ -147,9 +156,11 @@ WITH ns AS (
        AND (r.relkind IN ('v', 'm', 'f', 'c', 'p') OR r.relispartition
             -- a sequence is compared as a serial column's or an identity's,
             -- not otherwise (not even when a column owns it)
-            OR (r.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                                                 WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                                                   AND d.objid = r.oid AND d.deptype = 'i')
+            -- (a scalar probe of pg_depend's index per sequence, which a
+            -- NOT EXISTS here is not: it hashes a scan of all of pg_depend)
+            OR (r.relkind = 'S' AND (SELECT d.objid FROM pg_catalog.pg_depend d
+                                      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                                        AND d.objid = r.oid AND d.deptype = 'i' LIMIT 1) IS NULL
                 AND NOT EXISTS (SELECT 1 FROM col c WHERE c.serial_seq = r.oid)))
     UNION ALL
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0)
