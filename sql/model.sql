@@ -82,16 +82,20 @@ WITH ns AS (
                'kind', CASE k.contype WHEN 'p' THEN 'primary_key' WHEN 'u' THEN 'unique'
                                       WHEN 'c' THEN 'check' ELSE 'foreign_key' END,
                'columns', CASE WHEN k.contype = 'c' THEN '[]'::pg_catalog.json ELSE pg_catalog.to_json(
-                   ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(n, o)
-                           JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n
+                   -- a probe of pg_attribute's index per key column (a join
+                   -- here hashes each key list against all the columns)
+                   ARRAY(SELECT (SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                                  WHERE a.attrelid = k.conrelid AND a.attnum = u.n)
+                           FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(n, o)
                           ORDER BY u.o)) END,
                'expression', pg_catalog.pg_get_expr(k.conbin, k.conrelid),
                'references', CASE WHEN k.contype = 'f' THEN pg_catalog.json_build_object(
                    'schema', fn.nspname::text,
                    'table', f.relname::text,
                    'columns', pg_catalog.to_json(
-                       ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY u(n, o)
-                               JOIN pg_catalog.pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n
+                       ARRAY(SELECT (SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                                      WHERE a.attrelid = k.confrelid AND a.attnum = u.n)
+                               FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY u(n, o)
                               ORDER BY u.o))) END,
                'on_delete', CASE WHEN k.contype = 'f' THEN CASE k.confdeltype WHEN 'r' THEN 'restrict'
                    WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'set null' WHEN 'd' THEN 'set default' END END,
