@@ -31,10 +31,21 @@
 #    add_enum_value and rename_enum_value without a rewrite, beside
 #    drop_enum_value's type swap.
 #
+# 6. migrate.diff beside Alembic's compare_metadata on the same 200-table
+#    pair (5 enums, foreign keys, indexes, unique constraints, comments; 58
+#    differences): medians of alternating rounds, wall and CPU time; the
+#    tenth consecutive diff against the first (no VACUUM in between); and
+#    migrate.model() of the live schema (bench/alembic_compare.py).
+#
 # Usage: bash bench/run.sh [N ...]     (default: 250 500 1000)
 #   REPEAT=7 rounds in part 1; GRAPH_SIZES="10000 100000" for part 2;
-#   PARTS="1 2 3 4 5" the parts to run (default 1 2 3)
-# Needs the extension installed (scripts/install.sh); starts its own cluster.
+#   ROUNDS=10 in part 6; PARTS="1 2 3 4 5 6" the parts to run (default 1 2 3)
+# Needs the extension installed (scripts/install.sh); starts its own cluster
+# with the server that scripts/cluster.sh chooses (PG_VERSION and PG_CONFIG
+# exported pick another, e.g. a private copy). Part 6 needs Alembic: it
+# installs the pins of scripts/import-alembic.py and psycopg2-binary into a
+# throwaway virtualenv, or uses MIGRATE_ALEMBIC_VENV if set (one with
+# alembic, SQLAlchemy and psycopg2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=("${@:-250 500 1000}")
@@ -332,7 +343,7 @@ echo "concurrent index build on 1,000,000 rows through CALL migrate.run: ${build
 
 fi
 
-part 5 || exit 0
+if part 5; then
 # 5. Enum values on a big table: add_enum_value and rename_enum_value are
 #    catalog-only (the table keeps its relfilenode; the time does not grow
 #    with the rows), beside drop_enum_value, which swaps the type and
@@ -360,3 +371,41 @@ for op in '{"op": "add_enum_value", "name": "st", "value": "escalated", "after":
     after=$(eq -c "SELECT pg_relation_filenode('ticket')")
     printf '%-18s %10s %12s\n' "$kind" "$((t1 - t0))" "$([ "$before" = "$after" ] && echo no || echo yes)"
 done
+fi
+
+part 6 || exit 0
+echo
+echo "== 6. migrate.diff beside Alembic's compare_metadata: 200 tables, 5 enums, 58 differences"
+VENV=${MIGRATE_ALEMBIC_VENV:-}
+if [ -z "$VENV" ]; then
+    VENV=$WORK/venv
+    pins=$(python3 - <<'PY'
+import ast
+tree = ast.parse(open("scripts/import-alembic.py").read())
+for node in tree.body:
+    if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PINNED":
+        print(" ".join(ast.literal_eval(node.value)))
+PY
+)
+    python3 -m venv "$VENV"
+    # shellcheck disable=SC2086
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+        $pins psycopg2-binary==2.9.10
+fi
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_alembic" -c "CREATE DATABASE bench_alembic"
+psql -X -q -v ON_ERROR_STOP=1 -d bench_alembic -c "CREATE EXTENSION migrate_ext"
+load0=$(cut -d' ' -f1 /proc/loadavg)
+out=$("$VENV/bin/python" bench/alembic_compare.py \
+    "host=$PGHOST port=$PGPORT user=$PGUSER dbname=bench_alembic" "${ROUNDS:-10}")
+load1=$(cut -d' ' -f1 /proc/loadavg)
+declare -A a6
+while read -r name value; do a6[$name]=$value; done <<<"$out"
+ratio() { python3 -c "print(f'{float($1) / max(float($2), 0.001):.2f}')"; }
+printf '%-28s %10s %10s %8s\n' '' alembic diff ratio
+printf '%-28s %10s %10s %8s\n' 'wall ms (median)' "${a6[alembic_ms]}" "${a6[diff_ms]}" "$(ratio "${a6[diff_ms]}" "${a6[alembic_ms]}")"
+printf '%-28s %10s %10s %8s\n' 'CPU ms (median)' "${a6[alembic_cpu_ms]}" "${a6[diff_cpu_ms]}" "$(ratio "${a6[diff_cpu_ms]}" "${a6[alembic_cpu_ms]}")"
+echo "differences found: Alembic ${a6[alembic_differences]}, migrate.diff ${a6[diff_ops]} ops (a column's type and nullability are separate ops)"
+echo "tenth diff against the first: wall ${a6[diff_last_ms]} / ${a6[diff_first_ms]} ms = $(ratio "${a6[diff_last_ms]}" "${a6[diff_first_ms]}"), CPU ${a6[diff_last_cpu_ms]} / ${a6[diff_first_cpu_ms]} ms = $(ratio "${a6[diff_last_cpu_ms]}" "${a6[diff_first_cpu_ms]}")"
+echo "migrate.model() of the 202 live tables after the ${a6[rounds]} diffs: ${a6[model_ms]} ms, CPU ${a6[model_cpu_ms]} ms (in the server, medians of 7)"
+echo "all rounds (ms): alembic ${a6[alembic_all]}; diff ${a6[diff_all]}"
+echo "load average ${load0} before, ${load1} after"

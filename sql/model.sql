@@ -1,5 +1,8 @@
--- The live schema $1 as the differ's model: one jsonb in the shape of
--- src/model.rs's Model (serde), read by catalog::model. Runnable in psql
+-- The live schema $1 as the differ's model: one json value in the shape of
+-- src/model.rs's Model (serde), read by catalog::model. (json, not jsonb:
+-- building text is about half the cost of building jsonb here, and the
+-- reader parses the text once; cast to jsonb, the value is the same.)
+-- Runnable in psql
 -- (PREPARE model(text) AS <this file>; EXECUTE model('public');) under
 -- search_path = pg_catalog, which the engine sets while it runs, so that
 -- types and expressions name every object outside pg_catalog with its
@@ -18,7 +21,7 @@ WITH ns AS (
                           AND x.objid = r.oid AND x.deptype = 'e')
 ), enums AS (
     SELECT t.typname::text AS name,
-           pg_catalog.to_jsonb(ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e
+           pg_catalog.to_json(ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e
                                       WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)) AS vals
       FROM pg_catalog.pg_type t, ns
      WHERE t.typnamespace = ns.oid AND t.typtype = 'e'
@@ -29,7 +32,8 @@ WITH ns AS (
     -- a column whose default takes the next value of a sequence it owns,
     -- under the name PostgreSQL gives a serial's sequence, is a serial
     SELECT c.rel, c.attnum, CASE WHEN c.serial IS NOT NULL THEN c.seq END AS serial_seq,
-           pg_catalog.jsonb_build_object(
+           c.atttypid, c.attcollation,
+           pg_catalog.json_build_object(
                'name', c.attname,
                'type', COALESCE(c.serial, c.type_name),
                'nullable', c.nullable,
@@ -38,6 +42,7 @@ WITH ns AS (
                'generated', CASE WHEN c.attgenerated = 's' THEN c.expr END,
                'comment', c.comment) AS obj
       FROM (SELECT a.attrelid AS rel, a.attnum, a.attname::text AS attname, s.oid AS seq,
+                   a.atttypid, a.attcollation,
                    CASE WHEN s.relname IS NOT NULL AND a.atttypid IN (21, 23, 20)
                          AND s.relname = r.name || '_' || a.attname || '_seq'
                          AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) =
@@ -48,13 +53,24 @@ WITH ns AS (
                    NOT a.attnotnull AS nullable,
                    pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS expr,
                    a.attidentity::text AS attidentity, a.attgenerated::text AS attgenerated,
-                   pg_catalog.col_description(a.attrelid, a.attnum) AS comment
+                   (SELECT ds.description FROM pg_catalog.pg_description ds
+                     WHERE ds.objoid = a.attrelid AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                       AND ds.objsubid = a.attnum) AS comment
               FROM tbl r
-              JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+              -- each table's columns by pg_attribute's index (OFFSET 0 keeps
+              -- the planner from hashing a scan of all of pg_attribute,
+              -- which grows with every rolled-back scratch schema)
+              CROSS JOIN LATERAL (
+                  SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull,
+                         a.attidentity, a.attgenerated, a.attcollation
+                    FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped OFFSET 0) a
               LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+              -- the owned sequence, looked for only where a serial can be
               LEFT JOIN LATERAL (SELECT q.oid, q.relname FROM pg_catalog.pg_depend p
                                    JOIN pg_catalog.pg_class q ON q.oid = p.objid AND q.relkind = 'S'
-                                  WHERE p.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                                  WHERE a.atttypid IN (21, 23, 20) AND d.adbin IS NOT NULL
+                                    AND p.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
                                     AND p.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
                                     AND p.refobjid = a.attrelid AND p.refobjsubid = a.attnum
                                     AND p.deptype = 'a' LIMIT 1) s ON true) c
@@ -62,20 +78,24 @@ WITH ns AS (
     -- primary key, unique, check and foreign key constraints; one with more
     -- than these fields say keeps its whole definition
     SELECT k.conrelid AS rel, k.conname::text AS name,
-           pg_catalog.jsonb_build_object(
+           pg_catalog.json_build_object(
                'kind', CASE k.contype WHEN 'p' THEN 'primary_key' WHEN 'u' THEN 'unique'
                                       WHEN 'c' THEN 'check' ELSE 'foreign_key' END,
-               'columns', CASE WHEN k.contype = 'c' THEN '[]'::pg_catalog.jsonb ELSE pg_catalog.to_jsonb(
-                   ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(n, o)
-                           JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n
+               'columns', CASE WHEN k.contype = 'c' THEN '[]'::pg_catalog.json ELSE pg_catalog.to_json(
+                   -- a probe of pg_attribute's index per key column (a join
+                   -- here hashes each key list against all the columns)
+                   ARRAY(SELECT (SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                                  WHERE a.attrelid = k.conrelid AND a.attnum = u.n)
+                           FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(n, o)
                           ORDER BY u.o)) END,
                'expression', pg_catalog.pg_get_expr(k.conbin, k.conrelid),
-               'references', CASE WHEN k.contype = 'f' THEN pg_catalog.jsonb_build_object(
+               'references', CASE WHEN k.contype = 'f' THEN pg_catalog.json_build_object(
                    'schema', fn.nspname::text,
                    'table', f.relname::text,
-                   'columns', pg_catalog.to_jsonb(
-                       ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY u(n, o)
-                               JOIN pg_catalog.pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n
+                   'columns', pg_catalog.to_json(
+                       ARRAY(SELECT (SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                                      WHERE a.attrelid = k.confrelid AND a.attnum = u.n)
+                               FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY u(n, o)
                               ORDER BY u.o))) END,
                'on_delete', CASE WHEN k.contype = 'f' THEN CASE k.confdeltype WHEN 'r' THEN 'restrict'
                    WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'set null' WHEN 'd' THEN 'set default' END END,
@@ -98,8 +118,8 @@ WITH ns AS (
     -- uniqueness, method and predicate (orderings, operator classes,
     -- collations, INCLUDE, NULLS NOT DISTINCT) keeps its whole definition
     SELECT i.indrelid AS rel, ic.relname::text AS name,
-           pg_catalog.jsonb_build_object(
-               'keys', pg_catalog.to_jsonb(
+           pg_catalog.json_build_object(
+               'keys', pg_catalog.to_json(
                    ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0
                                      THEN '(' || pg_catalog.pg_get_indexdef(i.indexrelid, k, true) || ')'
                                      ELSE (SELECT a.attname::text FROM pg_catalog.pg_attribute a
@@ -124,7 +144,9 @@ WITH ns AS (
       JOIN pg_catalog.pg_am am ON am.oid = ic.relam
      WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
                         WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid)
-), other AS (
+), other AS MATERIALIZED (
+    -- (materialized, so that the describing below runs on the rows found,
+    -- not on every row of the catalogs the branches scan)
     -- what the differ does not understand: views, partitioned tables,
     -- sequences other than a serial's or an identity's, domains, composite and range types,
     -- functions, triggers, rules, policies, exclusion constraints, columns
@@ -138,8 +160,11 @@ WITH ns AS (
        AND (r.relkind IN ('v', 'm', 'f', 'c', 'p') OR r.relispartition
             -- a sequence is compared as a serial column's or an identity's,
             -- not otherwise (not even when a column owns it)
-            OR (r.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                                                 WHERE d.objid = r.oid AND d.deptype = 'i')
+            -- (a scalar probe of pg_depend's index per sequence, which a
+            -- NOT EXISTS here is not: it hashes a scan of all of pg_depend)
+            OR (r.relkind = 'S' AND (SELECT d.objid FROM pg_catalog.pg_depend d
+                                      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                                        AND d.objid = r.oid AND d.deptype = 'i' LIMIT 1) IS NULL
                 AND NOT EXISTS (SELECT 1 FROM col c WHERE c.serial_seq = r.oid)))
     UNION ALL
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0)
@@ -190,11 +215,15 @@ WITH ns AS (
     UNION ALL
     SELECT 'comment on ' || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, i.indexrelid, 0)
       FROM pg_catalog.pg_index i JOIN tbl r ON r.oid = i.indrelid
-     WHERE pg_catalog.obj_description(i.indexrelid, 'pg_class') IS NOT NULL
+     WHERE (SELECT ds.description FROM pg_catalog.pg_description ds
+             WHERE ds.objoid = i.indexrelid AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass
+               AND ds.objsubid = 0) IS NOT NULL
     UNION ALL
     SELECT 'comment on ' || pg_catalog.pg_describe_object('pg_catalog.pg_constraint'::pg_catalog.regclass, k.oid, 0)
       FROM pg_catalog.pg_constraint k JOIN tbl r ON r.oid = k.conrelid
-     WHERE pg_catalog.obj_description(k.oid, 'pg_constraint') IS NOT NULL
+     WHERE (SELECT ds.description FROM pg_catalog.pg_description ds
+             WHERE ds.objoid = k.oid AND ds.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
+               AND ds.objsubid = 0) IS NOT NULL
     UNION ALL
     SELECT 'comment on ' || pg_catalog.pg_describe_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0)
       FROM pg_catalog.pg_type t, ns
@@ -202,21 +231,31 @@ WITH ns AS (
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
                         WHERE x.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
                           AND x.objid = t.oid AND x.deptype = 'e')
-       AND pg_catalog.obj_description(t.oid, 'pg_type') IS NOT NULL
+       AND (SELECT ds.description FROM pg_catalog.pg_description ds
+             WHERE ds.objoid = t.oid AND ds.classoid = 'pg_catalog.pg_type'::pg_catalog.regclass
+               AND ds.objsubid = 0) IS NOT NULL
     UNION ALL
     SELECT 'collation ' || pg_catalog.quote_ident(co.collname::text) || ' of '
-           || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.oid, a.attnum)
-      FROM tbl r
-      JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid
-      JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-      JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
-     WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attcollation <> t.typcollation
+           || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, c.rel, c.attnum)
+      FROM col c
+      JOIN pg_catalog.pg_type t ON t.oid = c.atttypid
+      JOIN pg_catalog.pg_collation co ON co.oid = c.attcollation
+     WHERE c.attcollation <> t.typcollation
 )
-SELECT pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-    'enums', COALESCE((SELECT pg_catalog.jsonb_object_agg(e.name, e.vals) FROM enums e), '{}'),
-    'tables', COALESCE((SELECT pg_catalog.jsonb_object_agg(r.name, pg_catalog.jsonb_build_object(
-        'columns', COALESCE((SELECT pg_catalog.jsonb_agg(c.obj ORDER BY c.attnum) FROM col c WHERE c.rel = r.oid), '[]'),
-        'constraints', COALESCE((SELECT pg_catalog.jsonb_object_agg(k.name, k.obj) FROM con k WHERE k.rel = r.oid), '{}'),
-        'indexes', COALESCE((SELECT pg_catalog.jsonb_object_agg(i.name, i.obj) FROM idx i WHERE i.rel = r.oid), '{}'),
-        'comment', pg_catalog.obj_description(r.oid, 'pg_class'))) FROM tbl r), '{}'),
-    'other', COALESCE((SELECT pg_catalog.jsonb_agg(o.what ORDER BY o.what) FROM other o WHERE o.what IS NOT NULL), '[]')))
+SELECT pg_catalog.json_strip_nulls(pg_catalog.json_build_object(
+    'enums', COALESCE((SELECT pg_catalog.json_object_agg(e.name, e.vals) FROM enums e), '{}'),
+    'tables', COALESCE((SELECT pg_catalog.json_object_agg(r.name, pg_catalog.json_build_object(
+        'columns', COALESCE(c.objs, '[]'),
+        'constraints', COALESCE(k.objs, '{}'),
+        'indexes', COALESCE(i.objs, '{}'),
+        'comment', (SELECT ds.description FROM pg_catalog.pg_description ds
+                     WHERE ds.objoid = r.oid AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                       AND ds.objsubid = 0)))
+      FROM tbl r
+      LEFT JOIN (SELECT c.rel, pg_catalog.json_agg(c.obj ORDER BY c.attnum) AS objs
+                   FROM col c GROUP BY c.rel) c ON c.rel = r.oid
+      LEFT JOIN (SELECT k.rel, pg_catalog.json_object_agg(k.name, k.obj) AS objs
+                   FROM con k GROUP BY k.rel) k ON k.rel = r.oid
+      LEFT JOIN (SELECT i.rel, pg_catalog.json_object_agg(i.name, i.obj) AS objs
+                   FROM idx i GROUP BY i.rel) i ON i.rel = r.oid), '{}'),
+    'other', COALESCE((SELECT pg_catalog.json_agg(o.what ORDER BY o.what) FROM other o WHERE o.what IS NOT NULL), '[]')))

@@ -299,16 +299,71 @@ fn type_exists(written: &str) -> Result<bool> {
 /// are printed with only pg_catalog on the search_path, so names outside
 /// pg_catalog come out schema-qualified (`public.mood`): the ops made from
 /// the model then work whatever the search_path is when they run.
+///
+/// JIT compilation is off for the read: the query is big, and the
+/// planner's cost for it grows with the catalogs' size (dead rows that
+/// rolled-back scratch schemas leave included) past `jit_above_cost`,
+/// where compiling it took over 2 s for a query that runs in 40 ms. The
+/// model comes back as json text, parsed once (no jsonb, no
+/// `serde_json::Value` in between).
+///
+/// The query is planned once per backend and the plan kept (a generic
+/// plan: the schema is its only parameter), since planning it cost about
+/// as much as a fifth of running it, and a diff reads two models;
+/// PostgreSQL's plan cache plans it again when the catalogs' statistics or
+/// the search_path it was planned under change.
 pub fn model(schema: &str) -> Result<crate::model::Model> {
     let json = crate::shell::with_search_path("pg_catalog", || {
-        read_one::<pgrx::JsonB>(include_str!("../sql/model.sql"), &[schema.into()])
+        crate::shell::with_setting("jit", "off", || {
+            crate::shell::with_setting("plan_cache_mode", "force_generic_plan", || {
+                read_model(schema)
+            })
+        })
     })?
     .ok_or_else(|| MigrateError::new(code::INTERNAL, "the schema model query returned no row"))?;
-    serde_json::from_value(json.0).map_err(|e| {
+    serde_json::from_str(&json).map_err(|e| {
         MigrateError::new(
             code::INTERNAL,
             format!("the schema model of {schema} could not be read: {e}"),
         )
+    })
+}
+
+const MODEL_QUERY: &str = concat!(
+    "SELECT m::pg_catalog.text FROM (",
+    include_str!("../sql/model.sql"),
+    ") q(m)"
+);
+
+thread_local! {
+    /// The model query's kept plan, once planned in this backend.
+    static MODEL_PLAN: std::cell::RefCell<Option<pgrx::spi::OwnedPreparedStatement>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Run the model query (planned on first use) for `schema`.
+fn read_model(schema: &str) -> Result<Option<String>> {
+    reading(|c| {
+        MODEL_PLAN.with(|kept| {
+            if kept.borrow().is_none() {
+                let plan = c
+                    .prepare(MODEL_QUERY, &[pg_sys::PgOid::from(pg_sys::TEXTOID)])?
+                    .keep();
+                *kept.borrow_mut() = Some(plan);
+            }
+            // the plan stays where it is while it runs, whatever the run
+            // raises (it is not freed under an executor that failed)
+            let kept = kept.borrow();
+            let Some(plan) = kept.as_ref() else {
+                return Ok(None);
+            };
+            let rows = c.select(plan, None, &[schema.into()])?;
+            if rows.is_empty() {
+                Ok(None)
+            } else {
+                rows.first().get::<String>(1)
+            }
+        })
     })
 }
 

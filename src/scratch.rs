@@ -574,24 +574,30 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
              in the database.",
         )
     })?;
-    for s in statements.iter().filter(|s| !s.ignored) {
-        let (ran, position) = crate::shell::located(crate::errpos::Source::Ran(&s.text), || {
-            shell::with_search_path(&path, || shell::write(&s.text, &[]))
-        });
-        ran.map_err(|e| {
-            let e = e.context(&s.label());
-            match position {
-                // the line in the desired schema, from the line in the statement
-                Some(p) => {
-                    let mut e = e;
-                    let line = s.line + ddl::line_at(&s.text, p) - 1;
-                    e.message = format!("{} (at line {line})", e.message);
-                    e
+    // one search_path for all the statements (none of those that run can
+    // change it), not a setting made and undone around each
+    shell::with_search_path(&path, || {
+        for s in statements.iter().filter(|s| !s.ignored) {
+            let (ran, position) =
+                crate::shell::located(crate::errpos::Source::Ran(&s.text), || {
+                    shell::write(&s.text, &[])
+                });
+            ran.map_err(|e| {
+                let e = e.context(&s.label());
+                match position {
+                    // the line in the desired schema, from the line in the statement
+                    Some(p) => {
+                        let mut e = e;
+                        let line = s.line + ddl::line_at(&s.text, p) - 1;
+                        e.message = format!("{} (at line {line})", e.message);
+                        e
+                    }
+                    None => e,
                 }
-                None => e,
-            }
-        })?;
-    }
+            })?;
+        }
+        Ok(())
+    })?;
     if reach_aside {
         only_extension_objects_used(schema, &aside)?;
     }
