@@ -300,16 +300,27 @@ fn type_exists(written: &str) -> Result<bool> {
 /// pg_catalog come out schema-qualified (`public.mood`): the ops made from
 /// the model then work whatever the search_path is when they run.
 pub fn model(schema: &str) -> Result<crate::model::Model> {
-    let json = crate::shell::with_search_path("pg_catalog", || {
-        read_one::<pgrx::JsonB>(include_str!("../sql/model.sql"), &[schema.into()])
-    })?
-    .ok_or_else(|| MigrateError::new(code::INTERNAL, "the schema model query returned no row"))?;
-    serde_json::from_value(json.0).map_err(|e| {
+    let (json, objects) = crate::shell::with_search_path("pg_catalog", || {
+        Ok((
+            read_one::<pgrx::JsonB>(include_str!("../sql/model.sql"), &[schema.into()])?,
+            read_one::<pgrx::JsonB>(include_str!("../sql/model_objects.sql"), &[schema.into()])?,
+        ))
+    })?;
+    let (Some(json), Some(objects)) = (json, objects) else {
+        return Err(MigrateError::new(
+            code::INTERNAL,
+            "the schema model query returned no row",
+        ));
+    };
+    let unreadable = |e: serde_json::Error| {
         MigrateError::new(
             code::INTERNAL,
             format!("the schema model of {schema} could not be read: {e}"),
         )
-    })
+    };
+    let model: crate::model::Model = serde_json::from_value(json.0).map_err(unreadable)?;
+    let extra: crate::model::Extra = serde_json::from_value(objects.0).map_err(unreadable)?;
+    Ok(model.with(extra))
 }
 
 /// What `migrate.lint()` needs to know about the tables and indexes the
