@@ -8,8 +8,9 @@
 -- printed with its schema.
 --
 -- An object is keyed by pg_describe_object; what it depends on is listed
--- by key: other objects, and tables and columns of the schema as
--- "table:<name>" and "column:<table>:<column>" (the model's own names).
+-- by key: other objects, and tables, columns and enums of the schema as
+-- "table:<name>", "column:<table>:<column>" and "enum:<name>" (the
+-- model's own names).
 WITH ns AS (
     SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1
 ), ext AS (
@@ -26,6 +27,7 @@ WITH ns AS (
                 WHEN tc.relkind IN ('r', 'p') THEN 'table:' || tc.relname
                 WHEN tc.oid IS NOT NULL
                      THEN pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, tc.oid, 0)
+                WHEN rt.typtype = 'e' THEN 'enum:' || rt.typname
                 WHEN rt.typtype = 'd' OR rp.oid IS NOT NULL
                      THEN pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0)
            END AS key

@@ -160,7 +160,6 @@ pub struct Index {
 struct Phases {
     /// objects (views, triggers, ...) that use tables and go or are rebuilt
     drop_late: Vec<Op>,
-    drop_rebuilt: Vec<Op>,
     create_types: Vec<Op>,
     /// sequences, domains, functions... that tables may use
     create_early: Vec<Op>,
@@ -175,13 +174,14 @@ struct Phases {
     add_recreated: Vec<Op>,
     add_other: Vec<Op>,
     add_fks: Vec<Op>,
-    create_late: Vec<Op>,
     drop_columns: Vec<Op>,
     /// with their depth: partitions before their parents
     drop_partitions: Vec<(usize, Op)>,
     drop_tables: Vec<Op>,
-    drop_early: Vec<Op>,
     shrink_types: Vec<Op>,
+    /// objects that use tables, once tables and enums are done
+    create_late: Vec<Op>,
+    drop_early: Vec<Op>,
     drop_types: Vec<Op>,
     /// constraints pushed already, and tables whose primary key, unique
     /// constraints or unique indexes go or change: the foreign keys that
@@ -199,7 +199,6 @@ impl Phases {
         let drop_partitions = self.drop_partitions.into_iter().map(|(_, o)| o).collect();
         [
             self.drop_late,
-            self.drop_rebuilt,
             self.create_types,
             self.create_early,
             self.create_tables,
@@ -212,12 +211,12 @@ impl Phases {
             self.add_recreated,
             self.add_other,
             self.add_fks,
-            self.create_late,
             self.drop_columns,
             drop_partitions,
             self.drop_tables,
-            self.drop_early,
             self.shrink_types,
+            self.create_late,
+            self.drop_early,
             self.drop_types,
         ]
         .concat()
@@ -247,18 +246,31 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
     rekeyed_references(&mut p, from, to, schema);
     let plan = crate::objects::plan(&from.objects, &to.objects, &touched(from, to));
     p.drop_late = plan.drop_late;
-    p.drop_rebuilt = plan.drop_rebuilt;
     p.create_early = plan.create_early;
     p.create_late = plan.create_late;
     p.drop_early = plan.drop_early;
     p.concat()
 }
 
-/// The table and column keys (see `objects`) whose users must be dropped
-/// and created again: tables that go, columns that go, change type or
-/// generation expression.
+/// The table, column and enum keys (see `objects`) whose users must be
+/// dropped and created again: tables that go, columns that go, change type
+/// or generation expression, enums that lose or reorder values (the type
+/// is swapped) and the columns of those types.
 fn touched(from: &Model, to: &Model) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
+    let swapped: Vec<&String> = from
+        .enums
+        .iter()
+        .filter(|(name, old)| {
+            to.enums
+                .get(*name)
+                .is_some_and(|new| new != *old && !is_subsequence(old, new))
+        })
+        .map(|(name, _)| name)
+        .collect();
+    for name in &swapped {
+        out.insert(format!("enum:{name}"));
+    }
     for (tname, old) in &from.tables {
         let Some(new) = to.tables.get(tname) else {
             out.insert(format!("table:{tname}"));
@@ -269,7 +281,7 @@ fn touched(from: &Model, to: &Model) -> BTreeSet<String> {
                 n.name == c.name
                     && serial_base(&n.type_name) == serial_base(&c.type_name)
                     && n.generated == c.generated
-            });
+            }) && !swapped.iter().any(|e| mentions(&c.type_name, e));
             if !same {
                 out.insert(format!("column:{tname}:{}", c.name));
             }

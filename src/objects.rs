@@ -43,13 +43,12 @@ pub type Objects = BTreeMap<String, Object>;
 /// The object ops of a diff, by the phase they run in (see `model::diff`).
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// late objects that go or are rebuilt: first of all
+    /// late objects that go, and objects that are rebuilt: first of all
     pub drop_late: Vec<Op>,
-    /// early objects that are rebuilt: before any is created
-    pub drop_rebuilt: Vec<Op>,
     /// early objects created, rebuilt or replaced: before the tables
     pub create_early: Vec<Op>,
-    /// late objects created, rebuilt or replaced: after the tables
+    /// late objects created, rebuilt or replaced: after the tables (and
+    /// the enums whose values go)
     pub create_late: Vec<Op>,
     /// early objects that go: after the tables
     pub drop_early: Vec<Op>,
@@ -63,9 +62,14 @@ fn is_table_key(key: &str) -> bool {
 }
 
 /// The keys of `objects` that use a table or a column, directly or
-/// through another object.
-pub fn late(objects: &Objects) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
+/// through another object, or are rebuilt (`seeds`) or use one that is:
+/// created after the tables and enums change, dropped before.
+pub fn late(objects: &Objects, seeds: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = seeds
+        .iter()
+        .filter(|k| objects.contains_key(*k))
+        .cloned()
+        .collect();
     loop {
         let before = out.len();
         for (k, o) in objects {
@@ -169,7 +173,7 @@ fn comment(o: &Object) -> Option<Op> {
 pub fn plan(from: &Objects, to: &Objects, touched: &BTreeSet<String>) -> Plan {
     let mut plan = Plan::default();
     let rebuilt = rebuilt(from, to, touched);
-    let (late_from, late_to) = (late(from), late(to));
+    let (late_from, late_to) = (late(from, &rebuilt), late(to, &rebuilt));
     let gone: BTreeSet<String> = from
         .keys()
         .filter(|k| !to.contains_key(*k) || rebuilt.contains(*k))
@@ -180,8 +184,6 @@ pub fn plan(from: &Objects, to: &Objects, touched: &BTreeSet<String>) -> Plan {
         let op = execute(o.drop.clone());
         if late_from.contains(k) {
             plan.drop_late.push(op)
-        } else if rebuilt.contains(k) {
-            plan.drop_rebuilt.push(op)
         } else {
             plan.drop_early.push(op)
         }
@@ -301,15 +303,18 @@ mod tests {
         to.get_mut("function f").unwrap().replace = Some(vec!["REPLACE f2".into()]);
         let p = plan(&from, &to, &BTreeSet::new());
         assert_eq!(sqls(&p.create_early), ["REPLACE f2"]);
-        assert!(p.drop_late.is_empty() && p.drop_rebuilt.is_empty());
+        assert!(p.drop_late.is_empty());
         // a new shape (another result type): dropped, with its users, and
         // created again
         to.get_mut("function f").unwrap().shape = Some("bigint".into());
         let p = plan(&from, &to, &BTreeSet::new());
-        assert_eq!(sqls(&p.drop_late), ["DROP w", "DROP v", "DROP g"]);
-        assert_eq!(sqls(&p.drop_rebuilt), ["DROP a", "DROP f"]);
-        assert_eq!(sqls(&p.create_early), ["f2", "a"]);
-        assert_eq!(sqls(&p.create_late), ["g", "v", "w"]);
+        // (all of them late: the function may use an enum that changes)
+        assert_eq!(
+            sqls(&p.drop_late),
+            ["DROP w", "DROP v", "DROP g", "DROP a", "DROP f"]
+        );
+        assert!(p.create_early.is_empty());
+        assert_eq!(sqls(&p.create_late), ["f2", "a", "g", "v", "w"]);
     }
 
     #[test]
