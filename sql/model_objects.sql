@@ -162,6 +162,10 @@ WITH ns AS (
       JOIN pg_catalog.pg_language l ON l.oid = p.prolang
      WHERE p.prokind IN ('f', 'p', 'w')
        AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND ext.objid = p.oid)
+       -- a range type's constructors come and go with the type
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                          AND d.objid = p.oid AND d.deptype = 'i')
     UNION ALL
     -- plain aggregates (not ordered-set or hypothetical ones), written as
     -- CREATE AGGREGATE from pg_aggregate

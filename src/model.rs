@@ -777,9 +777,10 @@ pub fn uses_missing(ops: &[Op], from: &Model, to: &Model) -> Vec<(usize, String)
 /// name (`sequence public.s` → `public.s`), and whether it is called (a
 /// function: `function public.f(integer)` → `public.f`, followed by `(`).
 fn referable(description: &str) -> Option<(String, bool)> {
-    const NAMED: [&str; 6] = [
+    const NAMED: [&str; 7] = [
         "sequence ",
         "type ",
+        "composite type ",
         "view ",
         "materialized view ",
         "table ",
