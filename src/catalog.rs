@@ -300,11 +300,21 @@ fn type_exists(written: &str) -> Result<bool> {
 /// pg_catalog come out schema-qualified (`public.mood`): the ops made from
 /// the model then work whatever the search_path is when they run.
 pub fn model(schema: &str) -> Result<crate::model::Model> {
-    let (json, objects) = crate::shell::with_search_path("pg_catalog", || {
-        Ok((
-            read_one::<pgrx::JsonB>(include_str!("../sql/model.sql"), &[schema.into()])?,
-            read_one::<pgrx::JsonB>(include_str!("../sql/model_objects.sql"), &[schema.into()])?,
-        ))
+    // constants (a partition's bounds, defaults, view definitions) are
+    // printed in the ISO style, which reads back the same whatever the
+    // DateStyle of the session that runs the ops
+    let (json, objects) = crate::shell::with_setting("DateStyle", "ISO", || {
+        crate::shell::with_setting("IntervalStyle", "postgres", || {
+            crate::shell::with_search_path("pg_catalog", || {
+                Ok((
+                    read_one::<pgrx::JsonB>(include_str!("../sql/model.sql"), &[schema.into()])?,
+                    read_one::<pgrx::JsonB>(
+                        include_str!("../sql/model_objects.sql"),
+                        &[schema.into()],
+                    )?,
+                ))
+            })
+        })
     })?;
     let (Some(json), Some(objects)) = (json, objects) else {
         return Err(MigrateError::new(

@@ -207,8 +207,16 @@ pub fn plan(from: &Objects, to: &Objects, touched: &BTreeSet<String>) -> Plan {
             }
             Some(old) => {
                 if old.create != o.create {
+                    // only the statements that say something new (a
+                    // domain whose default changes keeps its NOT NULL)
+                    let before = old.replace.clone().unwrap_or_default();
                     let replace = o.replace.clone().unwrap_or_default();
-                    ops.extend(replace.into_iter().map(execute));
+                    ops.extend(
+                        replace
+                            .into_iter()
+                            .filter(|s| !before.contains(s))
+                            .map(execute),
+                    );
                 }
                 if old.comment != o.comment {
                     ops.extend(comment(o));
