@@ -266,6 +266,13 @@ SELECT pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
         'partition_of', (SELECT p.relname::text FROM pg_catalog.pg_inherits h
                            JOIN pg_catalog.pg_class p ON p.oid = h.inhparent
                           WHERE h.inhrelid = r.oid AND r.relispartition),
-        'bound', CASE WHEN r.relispartition THEN pg_catalog.pg_get_expr(r.relpartbound, r.oid) END))
+        'bound', CASE WHEN r.relispartition THEN pg_catalog.pg_get_expr(r.relpartbound, r.oid) END,
+        -- PostgreSQL 18 names a partition's NOT NULL constraints, and
+        -- pg_dump prints the names (15 and 16 have no such rows)
+        'not_null_names', CASE WHEN r.relispartition THEN
+            (SELECT pg_catalog.jsonb_object_agg(a.attname, k.conname)
+               FROM pg_catalog.pg_constraint k
+               JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = k.conkey[1]
+              WHERE k.conrelid = r.oid AND k.contype = 'n') END))
       FROM pg_catalog.pg_class r, ns
      WHERE r.relnamespace = ns.oid AND (r.relkind = 'p' OR (r.relkind = 'r' AND r.relispartition))), '{}')))

@@ -51,6 +51,10 @@ pub struct Table {
     /// a partition's bounds (`FOR VALUES FROM (...) TO (...)`)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bound: Option<String>,
+    /// a partition's NOT NULL constraints by column (PostgreSQL 18 names
+    /// them, and pg_dump prints the names)
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_null_names: BTreeMap<String, String>,
 }
 
 /// How the tables of a schema are partitioned (read apart from the
@@ -63,6 +67,8 @@ pub struct Partitioning {
     pub partition_of: Option<String>,
     #[serde(default)]
     pub bound: Option<String>,
+    #[serde(default)]
+    pub not_null_names: Option<BTreeMap<String, String>>,
 }
 
 /// What sql/model_objects.sql reads.
@@ -87,6 +93,7 @@ impl Model {
                 t.partition_by = p.partition_by;
                 t.partition_of = p.partition_of;
                 t.bound = p.bound;
+                t.not_null_names = p.not_null_names.unwrap_or_default();
             }
         }
         self
@@ -238,7 +245,7 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
     let mut p = Phases::default();
     diff_enums(&mut p, from, to, schema);
     for (tname, t) in &to.tables {
-        diff_table(&mut p, schema, tname, t, from.tables.get(tname), to);
+        diff_table(&mut p, schema, tname, t, from, to);
     }
     for (tname, old) in &from.tables {
         dropped_keys(&mut p, schema, tname, old, to.tables.get(tname), from);
@@ -333,7 +340,7 @@ fn depth(model: &Model, name: &str) -> usize {
 
 /// A new table: `create_table`, or PostgreSQL's own statement for a
 /// partitioned table or a partition.
-fn create_table(p: &mut Phases, schema: &str, tname: &str, t: &Table, to: &Model) {
+fn create_table(p: &mut Phases, schema: &str, tname: &str, t: &Table, from: &Model, to: &Model) {
     let table = qualified(Some(schema), tname);
     let by = t
         .partition_by
@@ -341,11 +348,36 @@ fn create_table(p: &mut Phases, schema: &str, tname: &str, t: &Table, to: &Model
         .map(|b| format!(" PARTITION BY {b}"))
         .unwrap_or_default();
     if let (Some(parent), Some(bound)) = (&t.partition_of, &t.bound) {
-        let sql = format!(
-            "CREATE TABLE {table} PARTITION OF {} {bound}{by}",
-            qualified(Some(schema), parent)
-        );
-        p.create_partitions.push((depth(to, tname), execute(sql)));
+        let d = depth(to, tname);
+        let parent_sql = qualified(Some(schema), parent);
+        // as pg_dump restores one: a table of the parent's columns, then
+        // attached (so that, on PostgreSQL 18, its NOT NULL constraints
+        // carry their own names); a parent with an identity or a serial
+        // column is partitioned with PARTITION OF
+        let columns = parent_now(from, to, parent);
+        let plain = |c: &[ModelColumn]| {
+            !c.is_empty()
+                && c.iter()
+                    .all(|c| c.identity.is_none() && !is_serial(&c.type_name))
+        };
+        match Some(columns.as_slice()).filter(|c| plain(c)) {
+            Some(columns) => {
+                let defs: Vec<String> = columns
+                    .iter()
+                    .map(|c| partition_column_sql(c, t.not_null_names.get(&c.name)))
+                    .collect();
+                let create = format!("CREATE TABLE {table} ({}){by}", defs.join(", "));
+                let attach = format!("ALTER TABLE {parent_sql} ATTACH PARTITION {table} {bound}");
+                p.create_partitions.push((d, execute(create)));
+                p.create_partitions.push((d, execute(attach)));
+            }
+            None => p.create_partitions.push((
+                d,
+                execute(format!(
+                    "CREATE TABLE {table} PARTITION OF {parent_sql} {bound}{by}"
+                )),
+            )),
+        }
         return;
     }
     if t.partition_by.is_some() {
@@ -371,6 +403,32 @@ fn create_table(p: &mut Phases, schema: &str, tname: &str, t: &Table, to: &Model
     );
 }
 
+/// The columns table `parent` has when new partitions are created (before
+/// columns are added, changed or dropped, which the partitions follow):
+/// its old ones, or a new table's.
+fn parent_now(from: &Model, to: &Model, parent: &str) -> Vec<ModelColumn> {
+    from.tables
+        .get(parent)
+        .or_else(|| to.tables.get(parent))
+        .map(|t| t.columns.clone())
+        .unwrap_or_default()
+}
+
+/// A partition's column: its parent's, with the name of its NOT NULL
+/// constraint when it has one of its own.
+fn partition_column_sql(c: &ModelColumn, not_null: Option<&String>) -> String {
+    let mut c = c.clone();
+    let named = not_null.filter(|_| !c.nullable);
+    if named.is_some() {
+        c.nullable = true;
+    }
+    let mut out = column_sql(&c);
+    if let Some(n) = named {
+        out.push_str(&format!(" CONSTRAINT {} NOT NULL", ident(n)));
+    }
+    out
+}
+
 /// A column as `CREATE TABLE` writes it (for a partitioned table, which
 /// `create_table` cannot make).
 fn column_sql(c: &ModelColumn) -> String {
@@ -394,18 +452,12 @@ fn column_sql(c: &ModelColumn) -> String {
 
 /// Table `tname` as `to` has it (`t`), against `old` (None: a new table):
 /// its columns, comment, partition bound, constraints and indexes.
-fn diff_table(
-    p: &mut Phases,
-    schema: &str,
-    tname: &str,
-    t: &Table,
-    old: Option<&Table>,
-    to: &Model,
-) {
+fn diff_table(p: &mut Phases, schema: &str, tname: &str, t: &Table, from: &Model, to: &Model) {
+    let old = from.tables.get(tname);
     let empty = Table::default();
     let recreated = match old {
         None => {
-            create_table(p, schema, tname, t, to);
+            create_table(p, schema, tname, t, from, to);
             Vec::new()
         }
         Some(old) => diff_columns(p, schema, tname, t, old),

@@ -57,10 +57,13 @@ END
 $$;
 
 -- steps(name): the statements of the revision a pair stored, the first
--- line of each (an execute op's SQL, else the op's name)
+-- line of each (an execute op's SQL, else the op's name; a view's query
+-- left out, as PostgreSQL versions print it differently)
 CREATE FUNCTION steps(name text) RETURNS TABLE (way text, n bigint, step text)
 LANGUAGE sql AS $$
-    SELECT w.way, u.n, coalesce(split_part(u.o->>'sql', E'\n', 1), u.o->>'op')
+    SELECT w.way, u.n, coalesce(regexp_replace(split_part(u.o->>'sql', E'\n', 1),
+                                               '^(CREATE (OR REPLACE |MATERIALIZED )?VIEW \S+ AS) .*$', '\1 ...'),
+                                u.o->>'op')
       FROM migrate.history() h,
            LATERAL (VALUES ('upgrade'), ('downgrade')) w(way),
            LATERAL jsonb_array_elements(migrate.show(h.id)->w.way) WITH ORDINALITY u(o, n)
@@ -359,7 +362,9 @@ SELECT * FROM steps('materialized_view');
 SELECT * FROM c_materialized_view.totals;
 
 -- partitioned tables: the parent with its key, then its partitions with
--- their bounds; indexes and keys declared on the parent are compared there
+-- their bounds (created with the parent's columns and attached, as pg_dump
+-- restores them); indexes and keys declared on the parent are compared
+-- there
 SELECT * FROM roundtrip('partitions',
 $$CREATE TABLE t (id int)$$,
 $$CREATE TABLE t (id int);
@@ -371,7 +376,6 @@ $$CREATE TABLE t (id int);
   CREATE TABLE event_2026_x PARTITION OF event_2026 FOR VALUES IN ('x');
   ALTER TABLE event ADD PRIMARY KEY (id, at, what);
   CREATE INDEX event_what ON event (what)$$);
-SELECT * FROM steps('partitions');
 SELECT * FROM roundtrip('partition_added',
 $$CREATE TABLE event (id bigint, at date) PARTITION BY RANGE (at);
   CREATE TABLE event_2025 PARTITION OF event FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')$$,
