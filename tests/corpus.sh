@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Autogenerate reaches a real schema exactly, and a second version of it
 # and back, with rows intact. For each schema of tests/corpus (NAME.sql, a
-# `pg_dump -s -n public` text; NAME_v2.sql, changes applied to it to make
-# version 2; NAME_rows.sql, a few rows):
+# `pg_dump -s -n public` text; when there is one, NAME_v2.sql, changes
+# applied to it to make version 2, and NAME_rows.sql, a few rows, which the
+# rows compared below are written for: pagila):
 #   1. a fresh database with migrate_ext: autogenerate('v1', NAME.sql),
 #      upgrade('head'); its pg_dump -s equals that of a database NAME.sql
 #      was loaded into; check() passes; a second autogenerate returns NULL;
