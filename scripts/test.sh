@@ -116,6 +116,7 @@ for v in $VERSIONS; do
         --server-log "$WORK/pg$v/server.log"
     layer "dump and restore ($v)" bash tests/dump_restore.sh "$WORK/dump$v"
     layer "enum swap leaves pg_dump unchanged ($v)" bash tests/enum_swap_dump.sh "$WORK/enumdump$v"
+    layer "autogenerate reaches real schemas and back ($v)" bash tests/corpus.sh "$WORK/corpus$v"
     layer "migrations folder ($v)" bash tests/migrations.sh "$WORK/migrations$v"
     layer "hot standby ($v)" bash tests/standby.sh "$WORK/standby$v" "$((PORT + 1))"
     if [ "$v" = 15 ]; then

@@ -8,14 +8,16 @@
 -- types and expressions name every object outside pg_catalog with its
 -- schema, on both sides of a diff alike.
 --
--- Plain tables only (partitioned tables and partitions are listed under
--- "other"), and nothing an extension owns.
+-- Tables, partitioned ones and partitions alike (sql/model_objects.sql
+-- says which is which; a partition's columns, and the constraints and
+-- indexes it has from its parent, are compared on the parent), and
+-- nothing an extension owns.
 WITH ns AS (
     SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1
 ), tbl AS (
     SELECT r.oid, r.relname::text AS name
       FROM pg_catalog.pg_class r, ns
-     WHERE r.relnamespace = ns.oid AND r.relkind = 'r' AND NOT r.relispartition
+     WHERE r.relnamespace = ns.oid AND r.relkind IN ('r', 'p')
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
                         WHERE x.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
                           AND x.objid = r.oid AND x.deptype = 'e')
@@ -112,7 +114,7 @@ WITH ns AS (
       JOIN tbl r ON r.oid = k.conrelid
       LEFT JOIN pg_catalog.pg_class f ON f.oid = k.confrelid
       LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = f.relnamespace
-     WHERE k.contype IN ('p', 'u', 'c', 'f')
+     WHERE k.contype IN ('p', 'u', 'c', 'f') AND k.conparentid = 0 AND k.conislocal
 ), idx AS (
     -- indexes that back no constraint; one with more than keys,
     -- uniqueness, method and predicate (orderings, operator classes,
@@ -142,48 +144,40 @@ WITH ns AS (
       JOIN tbl r ON r.oid = i.indrelid
       JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
       JOIN pg_catalog.pg_am am ON am.oid = ic.relam
-     WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+     WHERE NOT ic.relispartition
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
                         WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid)
 ), other AS MATERIALIZED (
     -- (materialized, so that the describing below runs on the rows found,
     -- not on every row of the catalogs the branches scan)
-    -- what the differ does not understand: views, partitioned tables,
-    -- sequences other than a serial's or an identity's, domains, composite and range types,
-    -- functions, triggers, rules, policies, exclusion constraints, columns
-    -- with a collation of their own, and the like
+    -- what the differ does not understand: foreign tables, composite
+    -- and range types, ordered-set and moving aggregates, rules,
+    -- policies, exclusion constraints, columns with a collation of their
+    -- own, and the like (sql/model_objects.sql reads sequences, domains,
+    -- functions, triggers and views)
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.oid, 0) AS what
       FROM pg_catalog.pg_class r, ns
      WHERE r.relnamespace = ns.oid
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
                         WHERE x.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
                           AND x.objid = r.oid AND x.deptype = 'e')
-       AND (r.relkind IN ('v', 'm', 'f', 'c', 'p') OR r.relispartition
-            -- a sequence is compared as a serial column's or an identity's,
-            -- not otherwise (not even when a column owns it)
-            -- (a scalar probe of pg_depend's index per sequence, which a
-            -- NOT EXISTS here is not: it hashes a scan of all of pg_depend)
-            OR (r.relkind = 'S' AND (SELECT d.objid FROM pg_catalog.pg_depend d
-                                      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                                        AND d.objid = r.oid AND d.deptype = 'i' LIMIT 1) IS NULL
-                AND NOT EXISTS (SELECT 1 FROM col c WHERE c.serial_seq = r.oid)))
+       AND r.relkind IN ('f', 'c')
     UNION ALL
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0)
       FROM pg_catalog.pg_type t, ns
-     WHERE t.typnamespace = ns.oid AND t.typtype IN ('d', 'r', 'm')
+     WHERE t.typnamespace = ns.oid AND t.typtype IN ('r', 'm')
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
                         WHERE x.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
                           AND x.objid = t.oid AND x.deptype = 'e')
     UNION ALL
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_proc'::pg_catalog.regclass, p.oid, 0)
-      FROM pg_catalog.pg_proc p, ns
-     WHERE p.pronamespace = ns.oid
+      FROM pg_catalog.pg_proc p
+      JOIN ns ON ns.oid = p.pronamespace
+      LEFT JOIN pg_catalog.pg_aggregate g ON g.aggfnoid = p.oid
+     WHERE p.prokind = 'a' AND NOT (g.aggkind = 'n' AND g.aggmtransfn = 0)
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
                         WHERE x.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
                           AND x.objid = p.oid AND x.deptype = 'e')
-    UNION ALL
-    SELECT pg_catalog.pg_describe_object('pg_catalog.pg_trigger'::pg_catalog.regclass, g.oid, 0)
-      FROM pg_catalog.pg_trigger g JOIN tbl r ON r.oid = g.tgrelid
-     WHERE NOT g.tgisinternal
     UNION ALL
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_rewrite'::pg_catalog.regclass, w.oid, 0)
       FROM pg_catalog.pg_rewrite w JOIN tbl r ON r.oid = w.ev_class
@@ -203,7 +197,9 @@ WITH ns AS (
     UNION ALL
     SELECT 'inheritance of ' || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.oid, 0)
       FROM tbl r
-     WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = r.oid)
+     WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+                    JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+                   WHERE i.inhrelid = r.oid AND NOT c.relispartition)
     UNION ALL
     SELECT 'unlogged ' || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.oid, 0)
       FROM tbl r JOIN pg_catalog.pg_class c ON c.oid = r.oid

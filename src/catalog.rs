@@ -313,20 +313,41 @@ fn type_exists(written: &str) -> Result<bool> {
 /// PostgreSQL's plan cache plans it again when the catalogs' statistics or
 /// the search_path it was planned under change.
 pub fn model(schema: &str) -> Result<crate::model::Model> {
-    let json = crate::shell::with_search_path("pg_catalog", || {
-        crate::shell::with_setting("jit", "off", || {
-            crate::shell::with_setting("plan_cache_mode", "force_generic_plan", || {
-                read_model(schema)
+    // constants (a partition's bounds, defaults, view definitions) are
+    // printed in the ISO style, which reads back the same whatever the
+    // DateStyle of the session that runs the ops
+    let (json, objects) = crate::shell::with_setting("DateStyle", "ISO", || {
+        crate::shell::with_setting("IntervalStyle", "postgres", || {
+            crate::shell::with_search_path("pg_catalog", || {
+                crate::shell::with_setting("jit", "off", || {
+                    crate::shell::with_setting("plan_cache_mode", "force_generic_plan", || {
+                        Ok((
+                            read_model(schema)?,
+                            read_one::<pgrx::JsonB>(
+                                include_str!("../sql/model_objects.sql"),
+                                &[schema.into()],
+                            )?,
+                        ))
+                    })
+                })
             })
         })
-    })?
-    .ok_or_else(|| MigrateError::new(code::INTERNAL, "the schema model query returned no row"))?;
-    serde_json::from_str(&json).map_err(|e| {
+    })?;
+    let (Some(json), Some(objects)) = (json, objects) else {
+        return Err(MigrateError::new(
+            code::INTERNAL,
+            "the schema model query returned no row",
+        ));
+    };
+    let unreadable = |e: serde_json::Error| {
         MigrateError::new(
             code::INTERNAL,
             format!("the schema model of {schema} could not be read: {e}"),
         )
-    })
+    };
+    let model: crate::model::Model = serde_json::from_str(&json).map_err(unreadable)?;
+    let extra: crate::model::Extra = serde_json::from_value(objects.0).map_err(unreadable)?;
+    Ok(model.with(extra))
 }
 
 const MODEL_QUERY: &str = concat!(

@@ -42,7 +42,7 @@ pub struct Statement {
 /// parser marked it [`Statement::ignored`] (what `pg_dump -s` writes around
 /// the definitions: `SET`, `SELECT pg_catalog.set_config(...)`,
 /// `ALTER ... OWNER TO`, `GRANT`/`REVOKE`, `CREATE SCHEMA` of the schema).
-pub const ACCEPTED: [&str; 18] = [
+pub const ACCEPTED: [&str; 19] = [
     "CREATE TABLE",
     "ALTER TABLE",
     "CREATE TYPE",
@@ -55,6 +55,7 @@ pub const ACCEPTED: [&str; 18] = [
     "ALTER DOMAIN",
     "CREATE VIEW",
     "ALTER VIEW",
+    "CREATE MATERIALIZED VIEW",
     "CREATE FUNCTION",
     "CREATE PROCEDURE",
     "CREATE AGGREGATE",

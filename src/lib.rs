@@ -37,6 +37,7 @@ mod graph;
 mod inverse;
 mod lint;
 mod model;
+mod objects;
 mod ops;
 mod plan;
 mod procedure;

@@ -19,6 +19,10 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Model {
     pub enums: BTreeMap<String, Vec<String>>,
     pub tables: BTreeMap<String, Table>,
+    /// sequences, domains, functions, triggers, views... by their
+    /// `pg_describe_object` text (see `objects`)
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub objects: crate::objects::Objects,
     /// objects the differ does not understand (views, domains, ...), so
     /// that they are listed rather than silently ignored
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -36,6 +40,64 @@ pub struct Table {
     pub indexes: BTreeMap<String, Index>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// a partitioned table's key, as `pg_get_partkeydef` prints it
+    /// (`RANGE (payment_date)`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_by: Option<String>,
+    /// a partition's parent; a partition's columns are its parent's and
+    /// are not listed
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_of: Option<String>,
+    /// a partition's bounds (`FOR VALUES FROM (...) TO (...)`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound: Option<String>,
+    /// a partition's NOT NULL constraints by column (PostgreSQL 18 names
+    /// them, and pg_dump prints the names)
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_null_names: BTreeMap<String, String>,
+}
+
+/// How the tables of a schema are partitioned (read apart from the
+/// tables, by sql/model_objects.sql).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Partitioning {
+    #[serde(default)]
+    pub partition_by: Option<String>,
+    #[serde(default)]
+    pub partition_of: Option<String>,
+    #[serde(default)]
+    pub bound: Option<String>,
+    #[serde(default)]
+    pub not_null_names: Option<BTreeMap<String, String>>,
+}
+
+/// What sql/model_objects.sql reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Extra {
+    #[serde(default)]
+    pub objects: crate::objects::Objects,
+    #[serde(default)]
+    pub partitions: BTreeMap<String, Partitioning>,
+}
+
+impl Model {
+    /// The model with the objects and partitioning of `extra`; a
+    /// partition's columns are its parent's, compared there.
+    pub fn with(mut self, extra: Extra) -> Model {
+        self.objects = extra.objects;
+        for (name, p) in extra.partitions {
+            if let Some(t) = self.tables.get_mut(&name) {
+                if p.partition_of.is_some() {
+                    t.columns.clear();
+                }
+                t.partition_by = p.partition_by;
+                t.partition_of = p.partition_of;
+                t.bound = p.bound;
+                t.not_null_names = p.not_null_names.unwrap_or_default();
+            }
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,34 +162,146 @@ pub struct Index {
     pub definition: Option<String>,
 }
 
-/// The ops that turn `from` into `to`, both models of `schema`, in an
-/// order that works: types and added enum values before the columns that
-/// use them; constraints and indexes dropped before columns change (a
-/// primary key before its NOT NULL goes) and added after; tables before
-/// the foreign keys that reference them; foreign keys dropped before their
-/// tables; columns and tables dropped before enum values are removed and
-/// before their types are dropped. The downgrade is `diff(to, from, schema)`.
-pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
-    let sc = || Some(schema.to_string());
-    let mut create_types = Vec::new();
-    let mut create_tables = Vec::new();
-    let mut add_columns = Vec::new();
-    let mut drop_recreated = Vec::new();
-    let mut alter_columns = Vec::new();
-    let mut add_recreated = Vec::new();
-    let mut drop_fks = Vec::new();
-    let mut drop_other = Vec::new();
-    let mut add_other = Vec::new();
-    let mut add_fks = Vec::new();
-    let mut drop_columns = Vec::new();
-    let mut drop_tables = Vec::new();
-    let mut shrink_types = Vec::new();
-    let mut drop_types = Vec::new();
+/// The ops of a diff, by phase, in the order they run.
+#[derive(Default)]
+struct Phases {
+    /// objects (views, triggers, ...) that use tables and go or are rebuilt
+    drop_late: Vec<Op>,
+    create_types: Vec<Op>,
+    /// sequences, domains, functions... that tables may use
+    create_early: Vec<Op>,
+    create_tables: Vec<Op>,
+    /// with their depth in the partition tree: parents first
+    create_partitions: Vec<(usize, Op)>,
+    add_columns: Vec<Op>,
+    drop_fks: Vec<Op>,
+    drop_other: Vec<Op>,
+    drop_recreated: Vec<Op>,
+    alter_columns: Vec<Op>,
+    add_recreated: Vec<Op>,
+    add_other: Vec<Op>,
+    add_fks: Vec<Op>,
+    drop_columns: Vec<Op>,
+    /// with their depth: partitions before their parents
+    drop_partitions: Vec<(usize, Op)>,
+    drop_tables: Vec<Op>,
+    shrink_types: Vec<Op>,
+    /// objects that use tables, once tables and enums are done
+    create_late: Vec<Op>,
+    drop_early: Vec<Op>,
+    drop_types: Vec<Op>,
+    /// constraints pushed already, and tables whose primary key, unique
+    /// constraints or unique indexes go or change: the foreign keys that
+    /// reference them must be dropped first and added back after
+    handled: BTreeSet<(String, String)>,
+    rekeyed: BTreeSet<String>,
+}
 
+impl Phases {
+    fn concat(mut self) -> Vec<Op> {
+        self.create_partitions.sort_by_key(|(d, _)| *d);
+        self.drop_partitions
+            .sort_by_key(|(d, _)| std::cmp::Reverse(*d));
+        let create_partitions = self.create_partitions.into_iter().map(|(_, o)| o).collect();
+        let drop_partitions = self.drop_partitions.into_iter().map(|(_, o)| o).collect();
+        [
+            self.drop_late,
+            self.create_types,
+            self.create_early,
+            self.create_tables,
+            create_partitions,
+            self.add_columns,
+            self.drop_fks,
+            self.drop_other,
+            self.drop_recreated,
+            self.alter_columns,
+            self.add_recreated,
+            self.add_other,
+            self.add_fks,
+            self.drop_columns,
+            drop_partitions,
+            self.drop_tables,
+            self.shrink_types,
+            self.create_late,
+            self.drop_early,
+            self.drop_types,
+        ]
+        .concat()
+    }
+}
+
+/// The ops that turn `from` into `to`, both models of `schema`, in an
+/// order that works: views, triggers and other objects that use tables
+/// dropped first; types, added enum values, sequences, domains and
+/// functions before the columns that use them; constraints and indexes
+/// dropped before columns change (a primary key before its NOT NULL goes)
+/// and added after; tables before their partitions and before the foreign
+/// keys that reference them; foreign keys dropped before their tables;
+/// objects that use tables created once the tables are done; columns and
+/// tables dropped before enum values are removed and before their types
+/// and the objects they use are dropped. The downgrade is
+/// `diff(to, from, schema)`.
+pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
+    let mut p = Phases::default();
+    diff_enums(&mut p, from, to, schema);
+    for (tname, t) in &to.tables {
+        diff_table(&mut p, schema, tname, t, from, to);
+    }
+    for (tname, old) in &from.tables {
+        dropped_keys(&mut p, schema, tname, old, to.tables.get(tname), from);
+    }
+    rekeyed_references(&mut p, from, to, schema);
+    let plan = crate::objects::plan(&from.objects, &to.objects, &touched(from, to));
+    p.drop_late = plan.drop_late;
+    p.create_early = plan.create_early;
+    p.create_late = plan.create_late;
+    p.drop_early = plan.drop_early;
+    p.concat()
+}
+
+/// The table, column and enum keys (see `objects`) whose users must be
+/// dropped and created again: tables that go, columns that go, change type
+/// or generation expression, enums that lose or reorder values (the type
+/// is swapped) and the columns of those types.
+fn touched(from: &Model, to: &Model) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let swapped: Vec<&String> = from
+        .enums
+        .iter()
+        .filter(|(name, old)| {
+            to.enums
+                .get(*name)
+                .is_some_and(|new| new != *old && !is_subsequence(old, new))
+        })
+        .map(|(name, _)| name)
+        .collect();
+    for name in &swapped {
+        out.insert(format!("enum:{name}"));
+    }
+    for (tname, old) in &from.tables {
+        let Some(new) = to.tables.get(tname) else {
+            out.insert(format!("table:{tname}"));
+            continue;
+        };
+        for c in &old.columns {
+            let same = new.columns.iter().any(|n| {
+                n.name == c.name
+                    && serial_base(&n.type_name) == serial_base(&c.type_name)
+                    && n.generated == c.generated
+            }) && !swapped.iter().any(|e| mentions(&c.type_name, e));
+            if !same {
+                out.insert(format!("column:{tname}:{}", c.name));
+            }
+        }
+    }
+    out
+}
+
+fn diff_enums(p: &mut Phases, from: &Model, to: &Model, schema: &str) {
     for (name, values) in &to.enums {
         match from.enums.get(name) {
-            None => create_types.push(Op::CreateEnum {
-                schema: sc(),
+            None => p.create_types.push(Op::CreateEnum {
+                schema: Some(schema.to_string()),
                 name: name.clone(),
                 values: values.clone(),
             }),
@@ -135,232 +309,376 @@ pub fn diff(from: &Model, to: &Model, schema: &str) -> Vec<Op> {
             // values removed: after the columns and tables that go
             Some(old) if old != values => {
                 let (early, late) = enum_change(schema, name, old, values);
-                create_types.extend(early);
-                shrink_types.extend(late);
+                p.create_types.extend(early);
+                p.shrink_types.extend(late);
             }
             Some(_) => {}
         }
     }
     for name in from.enums.keys().filter(|n| !to.enums.contains_key(*n)) {
-        drop_types.push(Op::DropEnum {
-            schema: sc(),
+        p.drop_types.push(Op::DropEnum {
+            schema: Some(schema.to_string()),
             name: name.clone(),
         });
     }
+}
 
-    let empty = Table::default();
-    // constraints pushed already, and tables whose primary key, unique
-    // constraints or unique indexes go or change: the foreign keys that
-    // reference them must be dropped first and added back after
-    let mut handled: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut rekeyed: BTreeSet<String> = BTreeSet::new();
-    for (tname, t) in &to.tables {
-        let old = from.tables.get(tname);
-        // columns dropped and added again: what mentions them goes with them
-        let mut recreated: Vec<&str> = Vec::new();
-        let table = qualified(Some(schema), tname);
-        match old {
-            None => {
-                create_tables.push(Op::CreateTable {
-                    schema: sc(),
-                    name: tname.clone(),
-                    columns: t.columns.iter().map(op_column).collect(),
-                    primary_key: vec![],
-                    if_not_exists: false,
-                });
-                alter_columns.extend(
-                    t.columns.iter().filter_map(|c| {
-                        c.comment.as_ref().map(|_| comment_column(schema, tname, c))
-                    }),
-                );
-            }
-            Some(old) => {
-                for c in &t.columns {
-                    match old.columns.iter().find(|o| o.name == c.name) {
-                        None => {
-                            add_columns.push(Op::AddColumn {
-                                schema: sc(),
-                                table: tname.clone(),
-                                column: op_column(c),
-                            });
-                            if c.comment.is_some() {
-                                alter_columns.push(comment_column(schema, tname, c));
-                            }
-                        }
-                        // a generation expression cannot be changed in place:
-                        // drop it once what mentions it is dropped, before
-                        // other columns change (it may use them), and add it
-                        // after they have
-                        Some(o) if o.generated != c.generated => {
-                            drop_recreated.push(Op::DropColumn {
-                                schema: sc(),
-                                table: tname.clone(),
-                                column: o.name.clone(),
-                            });
-                            add_recreated.push(Op::AddColumn {
-                                schema: sc(),
-                                table: tname.clone(),
-                                column: op_column(c),
-                            });
-                            if c.comment.is_some() {
-                                add_recreated.push(comment_column(schema, tname, c));
-                            }
-                            recreated.push(&c.name);
-                        }
-                        Some(o) if o != c => alter_columns.extend(alter(schema, tname, o, c)),
-                        Some(_) => {}
-                    }
-                }
-                for o in old
-                    .columns
-                    .iter()
-                    .filter(|o| !t.columns.iter().any(|c| c.name == o.name))
-                {
-                    drop_columns.push(Op::DropColumn {
-                        schema: sc(),
-                        table: tname.clone(),
-                        column: o.name.clone(),
-                    });
-                }
-            }
+/// How deep in a partition tree table `name` of `model` is (0: not a
+/// partition), so that parents are created first and dropped last.
+fn depth(model: &Model, name: &str) -> usize {
+    let mut n = 0;
+    let mut at = name;
+    while let Some(parent) = model.tables.get(at).and_then(|t| t.partition_of.as_deref()) {
+        n += 1;
+        at = parent;
+        if n > model.tables.len() {
+            break;
         }
-        let old = old.unwrap_or(&empty);
-        if t.comment != old.comment {
-            alter_columns.push(execute(format!(
-                "COMMENT ON TABLE {table} IS {}",
-                t.comment.as_deref().map(literal).unwrap_or("NULL".into())
+    }
+    n
+}
+
+/// A new table: `create_table`, or PostgreSQL's own statement for a
+/// partitioned table or a partition.
+fn create_table(p: &mut Phases, schema: &str, tname: &str, t: &Table, from: &Model, to: &Model) {
+    let table = qualified(Some(schema), tname);
+    let by = t
+        .partition_by
+        .as_ref()
+        .map(|b| format!(" PARTITION BY {b}"))
+        .unwrap_or_default();
+    if let (Some(parent), Some(bound)) = (&t.partition_of, &t.bound) {
+        let d = depth(to, tname);
+        let parent_sql = qualified(Some(schema), parent);
+        // as pg_dump restores one: a table of the parent's columns, then
+        // attached (so that, on PostgreSQL 18, its NOT NULL constraints
+        // carry their own names); a parent with an identity or a serial
+        // column is partitioned with PARTITION OF
+        let columns = parent_now(from, to, parent);
+        let plain = |c: &[ModelColumn]| {
+            !c.is_empty()
+                && c.iter()
+                    .all(|c| c.identity.is_none() && !is_serial(&c.type_name))
+        };
+        match Some(columns.as_slice()).filter(|c| plain(c)) {
+            Some(columns) => {
+                let defs: Vec<String> = columns
+                    .iter()
+                    .map(|c| partition_column_sql(c, t.not_null_names.get(&c.name)))
+                    .collect();
+                let create = format!("CREATE TABLE {table} ({}){by}", defs.join(", "));
+                let attach = format!("ALTER TABLE {parent_sql} ATTACH PARTITION {table} {bound}");
+                p.create_partitions.push((d, execute(create)));
+                p.create_partitions.push((d, execute(attach)));
+            }
+            None => p.create_partitions.push((
+                d,
+                execute(format!(
+                    "CREATE TABLE {table} PARTITION OF {parent_sql} {bound}{by}"
+                )),
+            )),
+        }
+        return;
+    }
+    if t.partition_by.is_some() {
+        let columns: Vec<String> = t.columns.iter().map(column_sql).collect();
+        p.create_tables.push(execute(format!(
+            "CREATE TABLE {table} ({}){by}",
+            columns.join(", ")
+        )));
+    } else {
+        p.create_tables.push(Op::CreateTable {
+            schema: Some(schema.to_string()),
+            name: tname.to_string(),
+            columns: t.columns.iter().map(op_column).collect(),
+            primary_key: vec![],
+            if_not_exists: false,
+        });
+    }
+    p.alter_columns.extend(
+        t.columns
+            .iter()
+            .filter(|c| c.comment.is_some())
+            .map(|c| comment_column(schema, tname, c)),
+    );
+}
+
+/// The columns table `parent` has when new partitions are created (before
+/// columns are added, changed or dropped, which the partitions follow):
+/// its old ones, or a new table's.
+fn parent_now(from: &Model, to: &Model, parent: &str) -> Vec<ModelColumn> {
+    from.tables
+        .get(parent)
+        .or_else(|| to.tables.get(parent))
+        .map(|t| t.columns.clone())
+        .unwrap_or_default()
+}
+
+/// A partition's column: its parent's, with the name of its NOT NULL
+/// constraint when it has one of its own.
+fn partition_column_sql(c: &ModelColumn, not_null: Option<&String>) -> String {
+    let mut c = c.clone();
+    let named = not_null.filter(|_| !c.nullable);
+    if named.is_some() {
+        c.nullable = true;
+    }
+    let mut out = column_sql(&c);
+    if let Some(n) = named {
+        out.push_str(&format!(" CONSTRAINT {} NOT NULL", ident(n)));
+    }
+    out
+}
+
+/// A column as `CREATE TABLE` writes it (for a partitioned table, which
+/// `create_table` cannot make).
+fn column_sql(c: &ModelColumn) -> String {
+    let mut out = format!("{} {}", ident(&c.name), c.type_name);
+    if let Some(g) = &c.generated {
+        out.push_str(&format!(" GENERATED ALWAYS AS ({g}) STORED"));
+    }
+    match c.identity {
+        Some(Identity::Always) => out.push_str(" GENERATED ALWAYS AS IDENTITY"),
+        Some(Identity::ByDefault) => out.push_str(" GENERATED BY DEFAULT AS IDENTITY"),
+        None => {}
+    }
+    if let Some(d) = &c.default {
+        out.push_str(&format!(" DEFAULT {d}"));
+    }
+    if !c.nullable {
+        out.push_str(" NOT NULL");
+    }
+    out
+}
+
+/// Table `tname` as `to` has it (`t`), against `old` (None: a new table):
+/// its columns, comment, partition bound, constraints and indexes.
+fn diff_table(p: &mut Phases, schema: &str, tname: &str, t: &Table, from: &Model, to: &Model) {
+    let old = from.tables.get(tname);
+    let empty = Table::default();
+    let recreated = match old {
+        None => {
+            create_table(p, schema, tname, t, from, to);
+            Vec::new()
+        }
+        Some(old) => diff_columns(p, schema, tname, t, old),
+    };
+    let old = old.unwrap_or(&empty);
+    let table = qualified(Some(schema), tname);
+    if t.comment != old.comment {
+        p.alter_columns.push(execute(format!(
+            "COMMENT ON TABLE {table} IS {}",
+            t.comment.as_deref().map(literal).unwrap_or("NULL".into())
+        )));
+    }
+    // a partition moved to other bounds keeps its rows: detached and
+    // attached again
+    if let (Some(parent), Some(a), Some(b)) = (&t.partition_of, &old.bound, &t.bound) {
+        if a != b && old.partition_of.as_ref() == Some(parent) {
+            let parent = qualified(Some(schema), parent);
+            p.alter_columns.push(execute(format!(
+                "ALTER TABLE {parent} DETACH PARTITION {table}"
+            )));
+            p.alter_columns.push(execute(format!(
+                "ALTER TABLE {parent} ATTACH PARTITION {table} {b}"
             )));
         }
-        // whether a constraint or index mentions a recreated column: by
-        // name, or as an identifier in its expressions
-        let touched = |names: &[String], texts: &[Option<&String>]| {
-            recreated.iter().any(|c| {
-                names.iter().any(|n| n == c) || texts.iter().flatten().any(|t| mentions(t, c))
-            })
-        };
-        for (cname, k) in &t.constraints {
-            let texts = [k.expression.as_ref(), k.definition.as_ref()];
-            if old.constraints.get(cname) == Some(k) && !touched(&k.columns, &texts) {
-                continue;
-            }
-            handled.insert((tname.clone(), cname.clone()));
-            if let Some(prev) = old.constraints.get(cname) {
-                let drop = drop_constraint(schema, tname, cname);
-                if prev.kind == ConstraintKind::ForeignKey {
-                    drop_fks.push(drop)
-                } else {
-                    if prev.kind != ConstraintKind::Check {
-                        rekeyed.insert(tname.clone());
-                    }
-                    drop_other.push(drop)
-                }
-            }
-            let add = add_constraint(schema, tname, cname, k);
-            if k.kind == ConstraintKind::ForeignKey {
-                add_fks.push(add)
-            } else {
-                add_other.push(add)
-            }
-        }
-        for (iname, i) in &t.indexes {
-            let texts = [i.predicate.as_ref(), i.definition.as_ref()];
-            if old.indexes.get(iname) == Some(i)
-                && !touched(&i.keys, &texts)
-                && !i
-                    .keys
-                    .iter()
-                    .any(|k| recreated.iter().any(|c| mentions(k, c)))
-            {
-                continue;
-            }
-            if let Some(prev) = old.indexes.get(iname) {
-                if prev.unique {
-                    rekeyed.insert(tname.clone());
-                }
-                drop_other.push(Op::DropIndex {
-                    schema: sc(),
-                    name: iname.clone(),
-                    concurrently: false,
-                });
-            }
-            add_other.push(create_index(schema, tname, iname, i));
-        }
     }
-    for (tname, old) in &from.tables {
-        let new = to.tables.get(tname);
-        let gone = new.is_none();
-        let new = new.unwrap_or(&empty);
-        for (cname, k) in &old.constraints {
-            if !new.constraints.contains_key(cname) {
-                if k.kind == ConstraintKind::ForeignKey {
-                    drop_fks.push(drop_constraint(schema, tname, cname));
-                } else if !gone {
-                    if k.kind != ConstraintKind::Check {
-                        rekeyed.insert(tname.clone());
-                    }
-                    drop_other.push(drop_constraint(schema, tname, cname));
-                }
-            }
-        }
-        if !gone {
-            for (iname, i) in old
-                .indexes
-                .iter()
-                .filter(|(i, _)| !new.indexes.contains_key(*i))
-            {
-                if i.unique {
-                    rekeyed.insert(tname.clone());
-                }
-                drop_other.push(Op::DropIndex {
-                    schema: sc(),
-                    name: iname.clone(),
-                    concurrently: false,
-                });
-            }
-        } else {
-            drop_tables.push(Op::DropTable {
-                schema: sc(),
-                name: tname.clone(),
-            });
-        }
-    }
+    diff_keys(p, schema, tname, t, old, &recreated);
+}
 
-    // foreign keys that stay but reference a key that goes or changes
+/// The columns of a table in both models; returns the columns dropped
+/// and added again (a changed generation expression).
+fn diff_columns(p: &mut Phases, schema: &str, tname: &str, t: &Table, old: &Table) -> Vec<String> {
+    let sc = || Some(schema.to_string());
+    let mut recreated = Vec::new();
+    for c in &t.columns {
+        match old.columns.iter().find(|o| o.name == c.name) {
+            None => {
+                p.add_columns.push(Op::AddColumn {
+                    schema: sc(),
+                    table: tname.to_string(),
+                    column: op_column(c),
+                });
+                if c.comment.is_some() {
+                    p.alter_columns.push(comment_column(schema, tname, c));
+                }
+            }
+            // a generation expression cannot be changed in place: drop it
+            // once what mentions it is dropped, before other columns
+            // change (it may use them), and add it after they have
+            Some(o) if o.generated != c.generated => {
+                p.drop_recreated.push(Op::DropColumn {
+                    schema: sc(),
+                    table: tname.to_string(),
+                    column: o.name.clone(),
+                });
+                p.add_recreated.push(Op::AddColumn {
+                    schema: sc(),
+                    table: tname.to_string(),
+                    column: op_column(c),
+                });
+                if c.comment.is_some() {
+                    p.add_recreated.push(comment_column(schema, tname, c));
+                }
+                recreated.push(c.name.clone());
+            }
+            Some(o) if o != c => p.alter_columns.extend(alter(schema, tname, o, c)),
+            Some(_) => {}
+        }
+    }
+    for o in old
+        .columns
+        .iter()
+        .filter(|o| !t.columns.iter().any(|c| c.name == o.name))
+    {
+        p.drop_columns.push(Op::DropColumn {
+            schema: sc(),
+            table: tname.to_string(),
+            column: o.name.clone(),
+        });
+    }
+    recreated
+}
+
+/// The constraints and indexes of table `tname` that are new or change
+/// (or mention a `recreated` column).
+fn diff_keys(
+    p: &mut Phases,
+    schema: &str,
+    tname: &str,
+    t: &Table,
+    old: &Table,
+    recreated: &[String],
+) {
+    // whether a constraint or index mentions a recreated column: by
+    // name, or as an identifier in its expressions
+    let touched = |names: &[String], texts: &[Option<&String>]| {
+        recreated
+            .iter()
+            .any(|c| names.iter().any(|n| n == c) || texts.iter().flatten().any(|t| mentions(t, c)))
+    };
+    for (cname, k) in &t.constraints {
+        let texts = [k.expression.as_ref(), k.definition.as_ref()];
+        if old.constraints.get(cname) == Some(k) && !touched(&k.columns, &texts) {
+            continue;
+        }
+        p.handled.insert((tname.to_string(), cname.clone()));
+        if let Some(prev) = old.constraints.get(cname) {
+            let drop = drop_constraint(schema, tname, cname);
+            if prev.kind == ConstraintKind::ForeignKey {
+                p.drop_fks.push(drop)
+            } else {
+                if prev.kind != ConstraintKind::Check {
+                    p.rekeyed.insert(tname.to_string());
+                }
+                p.drop_other.push(drop)
+            }
+        }
+        let add = add_constraint(schema, tname, cname, k);
+        if k.kind == ConstraintKind::ForeignKey {
+            p.add_fks.push(add)
+        } else {
+            p.add_other.push(add)
+        }
+    }
+    for (iname, i) in &t.indexes {
+        let texts = [i.predicate.as_ref(), i.definition.as_ref()];
+        if old.indexes.get(iname) == Some(i)
+            && !touched(&i.keys, &texts)
+            && !i
+                .keys
+                .iter()
+                .any(|k| recreated.iter().any(|c| mentions(k, c)))
+        {
+            continue;
+        }
+        if let Some(prev) = old.indexes.get(iname) {
+            if prev.unique {
+                p.rekeyed.insert(tname.to_string());
+            }
+            p.drop_other.push(drop_index(schema, iname));
+        }
+        p.add_other.push(create_index(schema, tname, iname, i));
+    }
+}
+
+fn drop_index(schema: &str, name: &str) -> Op {
+    Op::DropIndex {
+        schema: Some(schema.to_string()),
+        name: name.to_string(),
+        concurrently: false,
+    }
+}
+
+/// What table `tname` of `from` (`old`) loses: constraints and indexes,
+/// or the whole table (`new` None).
+fn dropped_keys(
+    p: &mut Phases,
+    schema: &str,
+    tname: &str,
+    old: &Table,
+    new: Option<&Table>,
+    from: &Model,
+) {
+    let empty = Table::default();
+    let gone = new.is_none();
+    let new = new.unwrap_or(&empty);
+    for (cname, k) in &old.constraints {
+        if !new.constraints.contains_key(cname) {
+            if k.kind == ConstraintKind::ForeignKey {
+                p.drop_fks.push(drop_constraint(schema, tname, cname));
+            } else if !gone {
+                if k.kind != ConstraintKind::Check {
+                    p.rekeyed.insert(tname.to_string());
+                }
+                p.drop_other.push(drop_constraint(schema, tname, cname));
+            }
+        }
+    }
+    if !gone {
+        for (iname, i) in old
+            .indexes
+            .iter()
+            .filter(|(i, _)| !new.indexes.contains_key(*i))
+        {
+            if i.unique {
+                p.rekeyed.insert(tname.to_string());
+            }
+            p.drop_other.push(drop_index(schema, iname));
+        }
+        return;
+    }
+    let drop = Op::DropTable {
+        schema: Some(schema.to_string()),
+        name: tname.to_string(),
+    };
+    if old.partition_of.is_some() {
+        p.drop_partitions.push((depth(from, tname), drop));
+    } else {
+        p.drop_tables.push(drop);
+    }
+}
+
+/// Foreign keys that stay but reference a key that goes or changes: dropped
+/// before it and added back after.
+fn rekeyed_references(p: &mut Phases, from: &Model, to: &Model, schema: &str) {
     for (tname, t) in &to.tables {
         let Some(old) = from.tables.get(tname) else {
             continue;
         };
         for (cname, k) in &t.constraints {
             let referenced = k.references.as_ref().is_some_and(|r| {
-                r.schema.as_deref().is_none_or(|s| s == schema) && rekeyed.contains(&r.table)
+                r.schema.as_deref().is_none_or(|s| s == schema) && p.rekeyed.contains(&r.table)
             });
             if referenced
                 && old.constraints.contains_key(cname)
-                && !handled.contains(&(tname.clone(), cname.clone()))
+                && !p.handled.contains(&(tname.clone(), cname.clone()))
             {
-                drop_fks.push(drop_constraint(schema, tname, cname));
-                add_fks.push(add_constraint(schema, tname, cname, k));
+                p.drop_fks.push(drop_constraint(schema, tname, cname));
+                p.add_fks.push(add_constraint(schema, tname, cname, k));
             }
         }
     }
-
-    [
-        create_types,
-        create_tables,
-        add_columns,
-        drop_fks,
-        drop_other,
-        drop_recreated,
-        alter_columns,
-        add_recreated,
-        add_other,
-        add_fks,
-        drop_columns,
-        drop_tables,
-        shrink_types,
-        drop_types,
-    ]
-    .concat()
 }
 
 /// `model` with every reference to schema `from` turned into `to`:
@@ -520,9 +838,10 @@ pub fn uses_missing(ops: &[Op], from: &Model, to: &Model) -> Vec<(usize, String)
 /// name (`sequence public.s` → `public.s`), and whether it is called (a
 /// function: `function public.f(integer)` → `public.f`, followed by `(`).
 fn referable(description: &str) -> Option<(String, bool)> {
-    const NAMED: [&str; 6] = [
+    const NAMED: [&str; 7] = [
         "sequence ",
         "type ",
+        "composite type ",
         "view ",
         "materialized view ",
         "table ",
@@ -991,7 +1310,7 @@ mod tests {
                     },
                 )]
                 .into(),
-                comment: None,
+                ..Table::default()
             },
         );
         to.tables.insert(
@@ -1000,7 +1319,7 @@ mod tests {
                 columns: vec![col("id", "integer")],
                 constraints: [("account_pkey".to_string(), pk)].into(),
                 indexes: BTreeMap::new(),
-                comment: None,
+                ..Table::default()
             },
         );
         let up = diff(&Model::default(), &to, "public");

@@ -1,7 +1,8 @@
 -- snapshot(schema): the catalog of one schema as sorted text lines (types
 -- with their values, columns with type, nullability, default, identity,
--- generation and comment, tables with comments, sequences, constraints,
--- indexes, views), to compare before an upgrade and after the matching
+-- generation and comment, tables with comments, sequences with their
+-- options, constraints, indexes, views, materialized views, partitions,
+-- functions and triggers), to compare before an upgrade and after the matching
 -- downgrade. Column order is left out: a dropped column comes back last.
 CREATE FUNCTION snapshot(nsp text DEFAULT 'public') RETURNS text LANGUAGE sql STABLE AS $$
 SELECT coalesce(string_agg(line, E'\n' ORDER BY line), '') FROM (
@@ -34,5 +35,24 @@ SELECT coalesce(string_agg(line, E'\n' ORDER BY line), '') FROM (
      WHERE c.relnamespace = nsp::regnamespace
     UNION ALL
     SELECT format('view %s %s', viewname, definition) FROM pg_views WHERE schemaname = nsp
+    UNION ALL
+    SELECT format('matview %s %s', matviewname, definition) FROM pg_matviews WHERE schemaname = nsp
+    UNION ALL
+    SELECT format('sequence %s %s %s %s %s %s %s %s', c.relname, format_type(q.seqtypid, NULL), q.seqstart,
+                  q.seqincrement, q.seqmin, q.seqmax, q.seqcache, q.seqcycle)
+      FROM pg_sequence q JOIN pg_class c ON c.oid = q.seqrelid WHERE c.relnamespace = nsp::regnamespace
+    UNION ALL
+    SELECT format('partition %s of %s %s', c.relname, i.inhparent::regclass, pg_get_expr(c.relpartbound, c.oid))
+      FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
+     WHERE c.relnamespace = nsp::regnamespace AND c.relispartition AND c.relkind IN ('r', 'p')
+    UNION ALL
+    SELECT format('routine %s comment=%s', CASE WHEN p.prokind = 'a' THEN p.oid::regprocedure::text
+                                                ELSE pg_get_functiondef(p.oid) END,
+                  obj_description(p.oid, 'pg_proc'))
+      FROM pg_proc p WHERE p.pronamespace = nsp::regnamespace AND p.proname <> 'snapshot'
+    UNION ALL
+    SELECT format('trigger %s', pg_get_triggerdef(g.oid))
+      FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+     WHERE c.relnamespace = nsp::regnamespace AND NOT g.tgisinternal
 ) s(line)
 $$;

@@ -92,16 +92,16 @@ SELECT o->>'op' AS op, o->>'values' AS "values"
                            choice my_enum_type NOT NULL DEFAULT 'option1');
 $$)) AS d(o);
 
--- objects the differ does not understand are named in a NOTICE, never
--- silently ignored
-CREATE VIEW my_view AS SELECT id FROM my_table;
+-- objects the differ does not understand (composite and range types,
+-- rules, policies...) are named in a NOTICE, never silently ignored
+CREATE TYPE pair AS (a integer, b integer);
 SELECT migrate.diff($$
     CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
     CREATE TABLE my_table (id integer PRIMARY KEY,
                            choice my_enum_type NOT NULL DEFAULT 'option1');
-    CREATE FUNCTION answer() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 42';
+    CREATE TYPE span AS RANGE (subtype = integer);
 $$);
-DROP VIEW my_view;
+DROP TYPE pair;
 
 -- another schema, not on the search_path: ops name it, so they run anyway
 CREATE SCHEMA billing;

@@ -37,7 +37,7 @@ SELECT s AS statement, sqlstate(format('SELECT migrate.diff(%L)', 'CREATE TABLE 
     'SELECT pg_sleep(0)',
     'SELECT 1 INTO copy_of_t',
     'CREATE TABLE copy AS SELECT * FROM t',
-    'CREATE MATERIALIZED VIEW mv AS SELECT 1',
+    'REFRESH MATERIALIZED VIEW mv',
     'DO $d$ BEGIN END $d$',
     'CALL nothing()',
     'DROP TABLE t',

@@ -56,6 +56,21 @@ BEGIN
 END
 $$;
 
+-- steps(name): the statements of the revision a pair stored, the first
+-- line of each (an execute op's SQL, else the op's name; a view's query
+-- left out, as PostgreSQL versions print it differently)
+CREATE FUNCTION steps(name text) RETURNS TABLE (way text, n bigint, step text)
+LANGUAGE sql AS $$
+    SELECT w.way, u.n, coalesce(regexp_replace(split_part(u.o->>'sql', E'\n', 1),
+                                               '^(CREATE (OR REPLACE |MATERIALIZED )?VIEW \S+ AS) .*$', '\1 ...'),
+                                u.o->>'op')
+      FROM migrate.history() h,
+           LATERAL (VALUES ('upgrade'), ('downgrade')) w(way),
+           LATERAL jsonb_array_elements(migrate.show(h.id)->w.way) WITH ORDINALITY u(o, n)
+     WHERE h.message = name
+     ORDER BY w.way DESC, u.n
+$$;
+
 -- the guide's example: the type comes before the column, and goes after it
 SELECT * FROM roundtrip('guide_enum',
 $$CREATE TABLE my_table (id integer PRIMARY KEY)$$,
@@ -252,6 +267,123 @@ $$CREATE TABLE t (a int, b int); CREATE INDEX t_a_desc ON t (a DESC NULLS LAST) 
 SELECT * FROM roundtrip('gin_index',
 $$CREATE TABLE t (tags text[])$$,
 $$CREATE TABLE t (tags text[]); CREATE INDEX t_tags ON t USING gin (tags)$$);
+
+-- sequences: created before the tables whose defaults use them, with
+-- their options; a changed option (another start) is ALTER SEQUENCE; a
+-- sequence's owner column is set once the column is there
+SELECT * FROM roundtrip('sequence',
+$$CREATE TABLE t (id int)$$,
+$$CREATE SEQUENCE ticket_no AS integer START 1000 INCREMENT 10 CACHE 5;
+  CREATE TABLE t (id int DEFAULT nextval('ticket_no'));
+  ALTER SEQUENCE ticket_no OWNED BY t.id;
+  COMMENT ON SEQUENCE ticket_no IS 'ticket numbers'$$);
+SELECT * FROM roundtrip('sequence_restarted',
+$$CREATE SEQUENCE s START 1; CREATE TABLE t (id bigint DEFAULT nextval('s'))$$,
+$$CREATE SEQUENCE s START 500 MAXVALUE 100000 CYCLE; CREATE TABLE t (id bigint DEFAULT nextval('s'))$$);
+SELECT * FROM steps('sequence_restarted');
+
+-- domains: created before the columns that use them; their default and
+-- NOT NULL change in place, their named checks are dropped and added
+SELECT * FROM roundtrip('domain',
+$$CREATE TABLE t (id int)$$,
+$$CREATE DOMAIN percent AS numeric(5,2) DEFAULT 0 NOT NULL
+      CONSTRAINT percent_range CHECK (VALUE BETWEEN 0 AND 100);
+  COMMENT ON DOMAIN percent IS 'a share';
+  CREATE TABLE t (id int, share percent)$$);
+SELECT * FROM roundtrip('domain_changed',
+$$CREATE DOMAIN code AS text CONSTRAINT code_short CHECK (length(VALUE) < 10);
+  CREATE TABLE t (c code)$$,
+$$CREATE DOMAIN code AS text DEFAULT 'x' CONSTRAINT code_short CHECK (length(VALUE) < 20);
+  CREATE TABLE t (c code)$$, $$INSERT INTO t VALUES ('abc')$$);
+SELECT * FROM steps('domain_changed');
+
+-- functions and procedures, as PostgreSQL prints them: a new body is
+-- CREATE OR REPLACE; another result type drops the function (and what
+-- uses it) and creates it again; aggregates as CREATE AGGREGATE
+SELECT * FROM roundtrip('function_body',
+$$CREATE FUNCTION add_tax(numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 1.1'$$,
+$$CREATE FUNCTION add_tax(numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 1.2';
+  COMMENT ON FUNCTION add_tax(numeric) IS 'VAT included'$$);
+SELECT * FROM steps('function_body');
+SELECT * FROM roundtrip('function_result',
+$$CREATE FUNCTION answer() RETURNS integer LANGUAGE sql AS 'SELECT 42';
+  CREATE VIEW v AS SELECT answer() AS a$$,
+$$CREATE FUNCTION answer() RETURNS bigint LANGUAGE sql AS 'SELECT 42';
+  CREATE VIEW v AS SELECT answer() AS a$$);
+SELECT * FROM steps('function_result');
+SELECT * FROM roundtrip('procedure_and_aggregate', '',
+$$CREATE PROCEDURE tidy(days int) LANGUAGE plpgsql AS $b$ BEGIN RAISE NOTICE '%', days; END $b$;
+  CREATE FUNCTION longest(text, text) RETURNS text LANGUAGE sql IMMUTABLE
+      AS $b$ SELECT CASE WHEN length($2) > length(coalesce($1, '')) THEN $2 ELSE $1 END $b$;
+  CREATE AGGREGATE longest(text) (SFUNC = longest, STYPE = text)$$);
+
+-- triggers: created after their table and function, dropped before them
+SELECT * FROM roundtrip('trigger',
+$$CREATE TABLE t (id int, changed timestamptz)$$,
+$$CREATE TABLE t (id int, changed timestamptz);
+  CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql
+      AS $b$ BEGIN NEW.changed := now(); RETURN NEW; END $b$;
+  CREATE TRIGGER t_touch BEFORE INSERT OR UPDATE OF id ON t FOR EACH ROW EXECUTE FUNCTION touch();
+  COMMENT ON TRIGGER t_touch ON t IS 'keeps changed current'$$);
+SELECT * FROM steps('trigger');
+
+-- views: created after the tables and functions they use; a new
+-- definition with the same columns is CREATE OR REPLACE VIEW; a column a
+-- view uses that changes type: the view is dropped before and created
+-- again after, as are the views that use it
+SELECT * FROM roundtrip('view',
+$$CREATE TABLE t (id int, price numeric)$$,
+$$CREATE TABLE t (id int, price numeric);
+  CREATE VIEW cheap AS SELECT id, price FROM t WHERE price < 10;
+  CREATE VIEW cheapest AS SELECT min(price) AS price FROM cheap;
+  COMMENT ON VIEW cheap IS 'under ten'$$);
+SELECT * FROM roundtrip('view_replaced',
+$$CREATE TABLE t (id int, price numeric); CREATE VIEW cheap AS SELECT id FROM t WHERE price < 10$$,
+$$CREATE TABLE t (id int, price numeric); CREATE VIEW cheap AS SELECT id FROM t WHERE price < 5$$);
+SELECT * FROM roundtrip('view_column_retyped',
+$$CREATE TABLE t (id int, price numeric);
+  CREATE VIEW cheap AS SELECT id, price FROM t WHERE price < 10;
+  CREATE VIEW cheapest AS SELECT min(price) AS price FROM cheap$$,
+$$CREATE TABLE t (id int, price numeric(8,2));
+  CREATE VIEW cheap AS SELECT id, price FROM t WHERE price < 10;
+  CREATE VIEW cheapest AS SELECT min(price) AS price FROM cheap$$,
+$$INSERT INTO t VALUES (1, 2.5)$$);
+SELECT * FROM steps('view_column_retyped');
+
+-- materialized views: created WITH DATA (populated, ready to read), with
+-- their indexes after them
+SELECT * FROM roundtrip('materialized_view',
+$$CREATE TABLE t (id int, price numeric)$$,
+$$CREATE TABLE t (id int, price numeric);
+  CREATE MATERIALIZED VIEW totals AS SELECT count(*) AS n, sum(price) AS total FROM t WITH NO DATA;
+  CREATE UNIQUE INDEX totals_n ON totals (n)$$,
+$$INSERT INTO t VALUES (1, 2.5)$$);
+SELECT * FROM steps('materialized_view');
+SELECT * FROM c_materialized_view.totals;
+
+-- partitioned tables: the parent with its key, then its partitions with
+-- their bounds (created with the parent's columns and attached, as pg_dump
+-- restores them); indexes and keys declared on the parent are compared
+-- there
+SELECT * FROM roundtrip('partitions',
+$$CREATE TABLE t (id int)$$,
+$$CREATE TABLE t (id int);
+  CREATE TABLE event (id bigint NOT NULL, at date NOT NULL, what text NOT NULL DEFAULT 'x')
+      PARTITION BY RANGE (at);
+  CREATE TABLE event_2025 PARTITION OF event FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+  CREATE TABLE event_2026 PARTITION OF event FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')
+      PARTITION BY LIST (what);
+  CREATE TABLE event_2026_x PARTITION OF event_2026 FOR VALUES IN ('x');
+  ALTER TABLE event ADD PRIMARY KEY (id, at, what);
+  CREATE INDEX event_what ON event (what)$$);
+SELECT * FROM roundtrip('partition_added',
+$$CREATE TABLE event (id bigint, at date) PARTITION BY RANGE (at);
+  CREATE TABLE event_2025 PARTITION OF event FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')$$,
+$$CREATE TABLE event (id bigint, at date, note text) PARTITION BY RANGE (at);
+  CREATE TABLE event_2025 PARTITION OF event FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+  CREATE TABLE event_2026 PARTITION OF event FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')$$,
+$$INSERT INTO event VALUES (1, '2025-06-01')$$);
+SELECT * FROM steps('partition_added');
 
 -- a whole schema at once, and back to nothing
 SELECT * FROM roundtrip('whole_schema', '',

@@ -1,9 +1,12 @@
 -- migrate.model(): the live schema as the JSON model the differ uses:
 -- enums with ordered values, tables with columns (type, nullability,
--- default, comment), constraints and indexes; what the differ does not
--- understand is listed under "other", never silently ignored. Types and
--- expressions are printed schema-qualified (app.mood), so the ops made
--- from a model run whatever the search_path.
+-- default, comment), constraints, indexes and partitioning; "objects"
+-- (sequences, domains, functions, triggers, views...) by their
+-- description, each with the SQL that creates it, drops it and (when
+-- PostgreSQL can) replaces it in place, and the keys of what it depends
+-- on; what the differ does not understand is listed under "other", never
+-- silently ignored. Types and expressions are printed schema-qualified
+-- (app.mood), so the ops made from a model run whatever the search_path.
 CREATE DATABASE model;
 \c model
 CREATE EXTENSION migrate_ext;
@@ -34,6 +37,7 @@ CREATE TABLE app.audit (
 CREATE TABLE app.marker ();
 CREATE VIEW app.rich AS SELECT id FROM app.payment WHERE amount > 1000;
 CREATE DOMAIN app.positive AS int CHECK (VALUE > 0);
+CREATE TYPE app.pair AS (a integer, b integer);
 
 SHOW search_path;
 SELECT jsonb_pretty(migrate.model('app'));
