@@ -15,7 +15,7 @@
 WITH ns AS (
     SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1
 ), tbl AS (
-    SELECT r.oid, r.relname::text AS name
+    SELECT r.oid, r.relname::text AS name, r.relpersistence, r.reloptions
       FROM pg_catalog.pg_class r, ns
      WHERE r.relnamespace = ns.oid AND r.relkind IN ('r', 'p')
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
@@ -118,7 +118,8 @@ WITH ns AS (
 ), idx AS (
     -- indexes that back no constraint; one with more than keys,
     -- uniqueness, method and predicate (orderings, operator classes,
-    -- collations, INCLUDE, NULLS NOT DISTINCT) keeps its whole definition
+    -- collations, INCLUDE, NULLS NOT DISTINCT, storage parameters) keeps its
+    -- whole definition
     SELECT i.indrelid AS rel, ic.relname::text AS name,
            pg_catalog.json_build_object(
                'keys', pg_catalog.to_json(
@@ -139,6 +140,7 @@ WITH ns AS (
                                LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.att
                                WHERE u.coll <> 0 AND u.coll IS DISTINCT FROM a.attcollation
                                  AND NOT (u.att = 0 AND u.coll = 100))
+                   OR ic.reloptions IS NOT NULL
                    THEN pg_catalog.pg_get_indexdef(i.indexrelid) END) AS obj
       FROM pg_catalog.pg_index i
       JOIN tbl r ON r.oid = i.indrelid
@@ -201,10 +203,6 @@ WITH ns AS (
                     JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
                    WHERE i.inhrelid = r.oid AND NOT c.relispartition)
     UNION ALL
-    SELECT 'unlogged ' || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.oid, 0)
-      FROM tbl r JOIN pg_catalog.pg_class c ON c.oid = r.oid
-     WHERE c.relpersistence = 'u'
-    UNION ALL
     SELECT 'row level security of ' || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.oid, 0)
       FROM tbl r JOIN pg_catalog.pg_class c ON c.oid = r.oid
      WHERE c.relrowsecurity OR c.relforcerowsecurity
@@ -246,7 +244,9 @@ SELECT pg_catalog.json_strip_nulls(pg_catalog.json_build_object(
         'indexes', COALESCE(i.objs, '{}'),
         'comment', (SELECT ds.description FROM pg_catalog.pg_description ds
                      WHERE ds.objoid = r.oid AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                       AND ds.objsubid = 0)))
+                       AND ds.objsubid = 0),
+        'unlogged', CASE WHEN r.relpersistence = 'u' THEN true END,
+        'options', r.reloptions))
       FROM tbl r
       LEFT JOIN (SELECT c.rel, pg_catalog.json_agg(c.obj ORDER BY c.attnum) AS objs
                    FROM col c GROUP BY c.rel) c ON c.rel = r.oid

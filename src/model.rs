@@ -55,6 +55,13 @@ pub struct Table {
     /// them, and pg_dump prints the names)
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub not_null_names: BTreeMap<String, String>,
+    /// `CREATE UNLOGGED TABLE`
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlogged: bool,
+    /// storage parameters as `pg_class.reloptions` holds them
+    /// (`fillfactor=90`)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
 }
 
 /// How the tables of a schema are partitioned (read apart from the
@@ -378,6 +385,8 @@ fn create_table(p: &mut Phases, schema: &str, tname: &str, t: &Table, from: &Mod
                 )),
             )),
         }
+        let ops = storage(&table, &Table::default(), t);
+        p.create_partitions.extend(ops.into_iter().map(|o| (d, o)));
         return;
     }
     if t.partition_by.is_some() {
@@ -395,12 +404,58 @@ fn create_table(p: &mut Phases, schema: &str, tname: &str, t: &Table, from: &Mod
             if_not_exists: false,
         });
     }
+    // before any foreign key names it (an unlogged table may reference a
+    // permanent one, not the other way round)
+    p.create_tables
+        .extend(storage(&table, &Table::default(), t));
     p.alter_columns.extend(
         t.columns
             .iter()
             .filter(|c| c.comment.is_some())
             .map(|c| comment_column(schema, tname, c)),
     );
+}
+
+/// What turns table `table` stored as `old` into one stored as `new`:
+/// `SET UNLOGGED`/`SET LOGGED`, and the storage parameters that go
+/// (`RESET`) or change (`SET`).
+fn storage(table: &str, old: &Table, new: &Table) -> Vec<Op> {
+    let mut ops = Vec::new();
+    if old.unlogged != new.unlogged {
+        let how = if new.unlogged { "UNLOGGED" } else { "LOGGED" };
+        ops.push(execute(format!("ALTER TABLE {table} SET {how}")));
+    }
+    let split = |o: &String| -> (String, String) {
+        match o.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (o.clone(), String::new()),
+        }
+    };
+    let before: BTreeMap<String, String> = old.options.iter().map(split).collect();
+    let after: BTreeMap<String, String> = new.options.iter().map(split).collect();
+    let gone: Vec<String> = before
+        .keys()
+        .filter(|k| !after.contains_key(*k))
+        .map(|k| ident(k))
+        .collect();
+    if !gone.is_empty() {
+        ops.push(execute(format!(
+            "ALTER TABLE {table} RESET ({})",
+            gone.join(", ")
+        )));
+    }
+    let set: Vec<String> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{} = {}", ident(k), literal(v)))
+        .collect();
+    if !set.is_empty() {
+        ops.push(execute(format!(
+            "ALTER TABLE {table} SET ({})",
+            set.join(", ")
+        )));
+    }
+    ops
 }
 
 /// The columns table `parent` has when new partitions are created (before
@@ -462,8 +517,11 @@ fn diff_table(p: &mut Phases, schema: &str, tname: &str, t: &Table, from: &Model
         }
         Some(old) => diff_columns(p, schema, tname, t, old),
     };
-    let old = old.unwrap_or(&empty);
     let table = qualified(Some(schema), tname);
+    if let Some(old) = old {
+        p.alter_columns.extend(storage(&table, old, t));
+    }
+    let old = old.unwrap_or(&empty);
     if t.comment != old.comment {
         p.alter_columns.push(execute(format!(
             "COMMENT ON TABLE {table} IS {}",
@@ -1146,6 +1204,57 @@ mod tests {
             generated: None,
             comment: None,
         }
+    }
+
+    /// UNLOGGED and storage parameters: set right after a new table is
+    /// created, changed in place on an existing one, and back.
+    #[test]
+    fn storage_follows_the_table() {
+        let plain = Table {
+            columns: vec![col("id", "integer")],
+            ..Table::default()
+        };
+        let stored = Table {
+            unlogged: true,
+            options: vec!["fillfactor=90".into(), "autovacuum_enabled=false".into()],
+            ..plain.clone()
+        };
+        let model = |t: &Table| Model {
+            tables: BTreeMap::from([("q".to_string(), t.clone())]),
+            ..Model::default()
+        };
+        let sql =
+            |ops: Vec<Op>| -> Vec<String> { ops.iter().flat_map(crate::render::render).collect() };
+        let created = sql(diff(&Model::default(), &model(&stored), "s"));
+        assert_eq!(
+            created[1..],
+            [
+                "ALTER TABLE \"s\".\"q\" SET UNLOGGED",
+                "ALTER TABLE \"s\".\"q\" SET (\"autovacuum_enabled\" = 'false', \"fillfactor\" = '90')"
+            ]
+        );
+        assert_eq!(
+            sql(diff(&model(&plain), &model(&stored), "s")),
+            created[1..]
+        );
+        assert_eq!(
+            sql(diff(&model(&stored), &model(&plain), "s")),
+            [
+                "ALTER TABLE \"s\".\"q\" SET LOGGED",
+                "ALTER TABLE \"s\".\"q\" RESET (\"autovacuum_enabled\", \"fillfactor\")"
+            ]
+        );
+        let changed = Table {
+            options: vec!["fillfactor=70".into()],
+            ..stored.clone()
+        };
+        assert_eq!(
+            sql(diff(&model(&stored), &model(&changed), "s")),
+            [
+                "ALTER TABLE \"s\".\"q\" RESET (\"autovacuum_enabled\")",
+                "ALTER TABLE \"s\".\"q\" SET (\"fillfactor\" = '70')"
+            ]
+        );
     }
 
     /// A constraint on column `id`, of `kind`, referencing `references`.
