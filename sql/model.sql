@@ -184,6 +184,21 @@ WITH ns AS (
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_rewrite'::pg_catalog.regclass, w.oid, 0)
       FROM pg_catalog.pg_rewrite w JOIN tbl r ON r.oid = w.ev_class
     UNION ALL
+    -- a view's rules beside its own (_RETURN), its triggers (INSTEAD OF)
+    -- and its columns' comments
+    SELECT pg_catalog.pg_describe_object('pg_catalog.pg_rewrite'::pg_catalog.regclass, w.oid, 0)
+      FROM pg_catalog.pg_rewrite w JOIN pg_catalog.pg_class v ON v.oid = w.ev_class, ns
+     WHERE v.relnamespace = ns.oid AND v.relkind IN ('v', 'm') AND w.rulename <> '_RETURN'
+    UNION ALL
+    SELECT pg_catalog.pg_describe_object('pg_catalog.pg_trigger'::pg_catalog.regclass, g.oid, 0)
+      FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class v ON v.oid = g.tgrelid, ns
+     WHERE v.relnamespace = ns.oid AND v.relkind IN ('v', 'm', 'f') AND NOT g.tgisinternal
+    UNION ALL
+    SELECT 'comment on ' || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, v.oid, a.attnum)
+      FROM pg_catalog.pg_class v JOIN pg_catalog.pg_attribute a ON a.attrelid = v.oid, ns
+     WHERE v.relnamespace = ns.oid AND v.relkind IN ('v', 'm') AND a.attnum > 0
+       AND pg_catalog.col_description(v.oid, a.attnum) IS NOT NULL
+    UNION ALL
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_policy'::pg_catalog.regclass, y.oid, 0)
       FROM pg_catalog.pg_policy y JOIN tbl r ON r.oid = y.polrelid
     UNION ALL
