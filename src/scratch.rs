@@ -198,6 +198,12 @@ fn described(node: Node, command: &mut String) -> Found {
             range(node.child(|s: &pg_sys::CompositeTypeStmt| &s.typevar))
         }
         Some(T::T_ViewStmt) => range(node.child(|s: &pg_sys::ViewStmt| &s.view)),
+        // CREATE MATERIALIZED VIEW (and CREATE TABLE AS, which ddl::check
+        // refuses by its tag)
+        Some(T::T_CreateTableAsStmt) => range(
+            node.child(|s: &pg_sys::CreateTableAsStmt| &s.into)
+                .child(|i: &pg_sys::IntoClause| &i.rel),
+        ),
         Some(T::T_CreateSeqStmt) => range(node.child(|s: &pg_sys::CreateSeqStmt| &s.sequence)),
         Some(T::T_AlterSeqStmt) => range(node.child(|s: &pg_sys::AlterSeqStmt| &s.sequence)),
         Some(T::T_CreateTrigStmt) => range(node.child(|s: &pg_sys::CreateTrigStmt| &s.relation)),
@@ -410,6 +416,8 @@ tagged!(
     ResTarget T_ResTarget,
     FuncCall T_FuncCall,
     CreateSchemaStmt T_CreateSchemaStmt,
+    CreateTableAsStmt T_CreateTableAsStmt,
+    IntoClause T_IntoClause,
 );
 
 /// What a pointer field of a parse-tree node may lead to: a node (every
@@ -419,6 +427,7 @@ impl IsNode for pg_sys::Node {}
 impl IsNode for pg_sys::List {}
 impl IsNode for pg_sys::RangeVar {}
 impl IsNode for pg_sys::RoleSpec {}
+impl IsNode for pg_sys::IntoClause {}
 
 impl Node {
     /// # Safety

@@ -63,6 +63,7 @@ SELECT s AS statement, sqlstate(format('SELECT migrate.diff(%L)', s))
     'CREATE TABLE t (id int); CREATE INDEX CONCURRENTLY t_id ON t (id)',
     'CREATE TYPE other.shell',
     'CREATE TABLE t (id int); COMMENT ON TYPE other.mood IS ''no''',
+    'CREATE MATERIALIZED VIEW other.mv AS SELECT 1 AS one',
     'ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE pg_default'
   ]) AS s;
 -- comments on constraints and columns name their table, not a schema
