@@ -3,7 +3,7 @@
 # and back, with rows intact. For each schema of tests/corpus (NAME.sql, a
 # `pg_dump -s -n public` text; when there is one, NAME_v2.sql, changes
 # applied to it to make version 2, and NAME_rows.sql, a few rows, which the
-# rows compared below are written for: pagila):
+# rows compared below are written for: pagila; zync has a version 2 only):
 #   1. a fresh database with migrate_ext: autogenerate('v1', NAME.sql),
 #      upgrade('head'); its pg_dump -s equals that of a database NAME.sql
 #      was loaded into; check() passes; a second autogenerate returns NULL;
@@ -83,17 +83,17 @@ for v1 in "$HERE"/corpus/*.sql; do
         dump "$REF2" > "$WORK/$name.v2.sql"
         rows_file=$HERE/corpus/${name}_rows.sql
         [ -f "$rows_file" ] && psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$rows_file" >/dev/null
-        rows > "$WORK/$name.rows1"
+        [ ! -f "$rows_file" ] || rows > "$WORK/$name.rows1"
         run "$WORK/$name.v2.sql" "SELECT migrate.autogenerate('v2', :'desired', 'public', id => 'v2')" >/dev/null
         run "$v1" "SELECT migrate.upgrade('head')" >/dev/null
         dump "$DB" > "$WORK/$name.up2.sql"
         same "$WORK/$name.v2.sql" "$WORK/$name.up2.sql" "$name: the upgrade to version 2 reaches it"
-        rows > "$WORK/$name.rows2"
+        [ ! -f "$rows_file" ] || rows > "$WORK/$name.rows2"
         run "$WORK/$name.v2.sql" "SELECT migrate.check(:'desired', 'public')" >/dev/null
         run "$v1" "SELECT migrate.downgrade('v1')" >/dev/null
         dump "$DB" > "$WORK/$name.down1.sql"
         same "$WORK/$name.v1.sql" "$WORK/$name.down1.sql" "$name: the downgrade to version 1 reaches it again"
-        rows > "$WORK/$name.rows3"
+        [ ! -f "$rows_file" ] || rows > "$WORK/$name.rows3"
         # (the rows compared leave out what version 2 drops: a dropped
         # column comes back empty)
         if [ -f "$rows_file" ]; then
