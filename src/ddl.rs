@@ -235,6 +235,24 @@ pub fn line_and_column(text: &str, position: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The NOTICE for a desired schema's privileges, which are accepted and
+/// not run (privileges are not compared): the lines of its `GRANT` and
+/// `REVOKE` statements; None when it has none.
+pub fn privileges_note(statements: &[Statement]) -> Option<String> {
+    let lines: Vec<String> = statements
+        .iter()
+        .filter(|s| s.command.starts_with("GRANT") || s.command.starts_with("REVOKE"))
+        .map(|s| s.line.to_string())
+        .collect();
+    (!lines.is_empty()).then(|| {
+        format!(
+            "privileges are not compared: the desired schema's GRANT and REVOKE statements (line{} {}) were not run",
+            if lines.len() == 1 { "" } else { "s" },
+            lines.join(", ")
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +273,18 @@ mod tests {
             ignored: false,
             owner: None,
         }
+    }
+
+    #[test]
+    fn privileges_are_noted_by_line() {
+        assert_eq!(privileges_note(&[stmt("CREATE TABLE", &[&["t"]])]), None);
+        let mut revoke = stmt("REVOKE", &[]);
+        revoke.line = 9;
+        assert_eq!(
+            privileges_note(&[stmt("GRANT", &[]), stmt("CREATE TABLE", &[&["t"]]), revoke])
+                .as_deref(),
+            Some("privileges are not compared: the desired schema's GRANT and REVOKE statements (lines 4, 9) were not run")
+        );
     }
 
     #[test]

@@ -25,6 +25,9 @@ use std::ffi::{CStr, CString};
 pub fn desired_model(schema: &str, desired: &str) -> Result<Model> {
     let statements = statements(desired)?;
     ddl::check(&statements, schema)?;
+    if let Some(note) = ddl::privileges_note(&statements) {
+        notice!("{note}");
+    }
     let owners: Vec<String> = statements.iter().filter_map(|s| s.owner.clone()).collect();
     if !owners.is_empty() {
         let known: Vec<String> = read_one::<Vec<Option<String>>>(

@@ -242,6 +242,14 @@ SELECT migrate.diff($$
 $$);
 SHOW client_min_messages;
 
+-- Privileges are not compared: a desired schema's GRANT and REVOKE are not
+-- run, and a NOTICE names their lines, so that none is lost unseen
+SELECT o->>'op' AS op, o->>'name' AS name FROM jsonb_array_elements(migrate.diff(:'dump' || $$
+    CREATE TABLE public.audit (id int);
+    GRANT SELECT ON public.audit TO PUBLIC;
+    REVOKE USAGE ON SCHEMA public FROM PUBLIC;
+$$)) o;
+
 -- Function bodies are not checked while the desired schema is evaluated
 -- (as pg_dump's `SET check_function_bodies = false` asks), so a function
 -- may come before the table it reads
