@@ -366,7 +366,7 @@ fn idents(names: &[String]) -> String {
 }
 
 /// A column definition: `"name" type [DEFAULT ...] [NOT NULL]`.
-fn column_sql(c: &Column) -> String {
+pub fn column_sql(c: &Column) -> String {
     let mut sql = format!("{} {}", ident(&c.name), c.type_name.trim());
     if let Some(d) = &c.server_default {
         sql.push_str(" DEFAULT ");
