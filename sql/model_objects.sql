@@ -49,7 +49,11 @@ WITH ns AS (
       FROM pg_catalog.pg_class s, ns, pg_catalog.pg_sequence q
      WHERE s.relnamespace = ns.oid AND s.relkind = 'S' AND q.seqrelid = s.oid
        AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ext.objid = s.oid)
-       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.objid = s.oid AND d.deptype = 'i')
+       -- (a scalar probe of pg_depend's depender index, with its classid:
+       -- a NOT EXISTS here hashes or loops over a scan of all pg_depend)
+       AND (SELECT d.objid FROM pg_catalog.pg_depend d
+             WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+               AND d.objid = s.oid AND d.deptype = 'i' LIMIT 1) IS NULL
        AND NOT EXISTS (
            SELECT 1 FROM pg_catalog.pg_depend d
              JOIN pg_catalog.pg_class r ON r.oid = d.refobjid

@@ -321,13 +321,7 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
             crate::shell::with_search_path("pg_catalog", || {
                 crate::shell::with_setting("jit", "off", || {
                     crate::shell::with_setting("plan_cache_mode", "force_generic_plan", || {
-                        Ok((
-                            read_model(schema)?,
-                            read_one::<pgrx::JsonB>(
-                                include_str!("../sql/model_objects.sql"),
-                                &[schema.into()],
-                            )?,
-                        ))
+                        read_model(schema)
                     })
                 })
             })
@@ -346,7 +340,7 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
         )
     };
     let model: crate::model::Model = serde_json::from_str(&json).map_err(unreadable)?;
-    let extra: crate::model::Extra = serde_json::from_value(objects.0).map_err(unreadable)?;
+    let extra: crate::model::Extra = serde_json::from_str(&objects).map_err(unreadable)?;
     Ok(model.with(extra))
 }
 
@@ -356,19 +350,41 @@ const MODEL_QUERY: &str = concat!(
     ") q(m)"
 );
 
+const OBJECTS_QUERY: &str = concat!(
+    "SELECT m::pg_catalog.text FROM (",
+    include_str!("../sql/model_objects.sql"),
+    ") q(m)"
+);
+
+type Kept = std::cell::RefCell<Option<pgrx::spi::OwnedPreparedStatement>>;
+
 thread_local! {
-    /// The model query's kept plan, once planned in this backend.
-    static MODEL_PLAN: std::cell::RefCell<Option<pgrx::spi::OwnedPreparedStatement>> =
-        const { std::cell::RefCell::new(None) };
+    /// The model queries' kept plans, once planned in this backend.
+    static MODEL_PLAN: Kept = const { std::cell::RefCell::new(None) };
+    static OBJECTS_PLAN: Kept = const { std::cell::RefCell::new(None) };
 }
 
-/// Run the model query (planned on first use) for `schema`.
-fn read_model(schema: &str) -> Result<Option<String>> {
+/// Run the model query and the objects query (each planned on first use)
+/// for `schema`: their json texts.
+fn read_model(schema: &str) -> Result<(Option<String>, Option<String>)> {
+    Ok((
+        read_kept(&MODEL_PLAN, MODEL_QUERY, schema)?,
+        read_kept(&OBJECTS_PLAN, OBJECTS_QUERY, schema)?,
+    ))
+}
+
+/// Run `query` with `schema` as its parameter, through the plan kept in
+/// `slot` (planned on first use).
+fn read_kept(
+    slot: &'static std::thread::LocalKey<Kept>,
+    query: &str,
+    schema: &str,
+) -> Result<Option<String>> {
     reading(|c| {
-        MODEL_PLAN.with(|kept| {
+        slot.with(|kept| {
             if kept.borrow().is_none() {
                 let plan = c
-                    .prepare(MODEL_QUERY, &[pg_sys::PgOid::from(pg_sys::TEXTOID)])?
+                    .prepare(query, &[pg_sys::PgOid::from(pg_sys::TEXTOID)])?
                     .keep();
                 *kept.borrow_mut() = Some(plan);
             }
