@@ -39,7 +39,7 @@ WITH ns AS (
                'name', c.attname,
                'type', COALESCE(c.serial, c.type_name),
                'nullable', c.nullable,
-               'default', CASE WHEN c.serial IS NULL AND c.attgenerated <> 's' THEN c.expr END,
+               'default', CASE WHEN c.serial IS NULL AND c.attgenerated = '' THEN c.expr END,
                'identity', CASE c.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
                'generated', CASE WHEN c.attgenerated = 's' THEN c.expr END,
                'comment', c.comment) AS obj
@@ -201,6 +201,12 @@ WITH ns AS (
     UNION ALL
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_policy'::pg_catalog.regclass, y.oid, 0)
       FROM pg_catalog.pg_policy y JOIN tbl r ON r.oid = y.polrelid
+    UNION ALL
+    -- a virtual generated column (PostgreSQL 18): the model has stored
+    -- ones only, and must not read its expression as a default
+    SELECT 'virtual generated ' || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.oid, a.attnum)
+      FROM tbl r JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid
+     WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = 'v'
     UNION ALL
     -- PostgreSQL 18 stores NOT NULL as pg_constraint rows (contype 'n',
     -- named like <table>_<column>_not_null); 15 and 16 have none. The
