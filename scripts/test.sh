@@ -48,14 +48,21 @@ chmod 755 "$WORK"
 # In-process tests of the shell (#[pg_test]: the error boundary, the
 # subtransaction wrapper, the catalog reader), run by `cargo pgrx test` in a
 # server copy of their own (PGRX_HOME points pgrx at it) as user postgres.
+# pgrx builds against the copy's pg_config, which reports the copy's own
+# include directory: the server headers go into the copy too. A target
+# directory of its own keeps the other layers' builds (against the system
+# pg_config) from being redone.
 pg_tests() {
     local pgc home=$WORK/pgrx-home
     pg_use 15
     pgc=$(server_copy 15 "$WORK/server-pgtest") || return 1
+    mkdir -p "$WORK/server-pgtest/usr/include"
+    cp -a /usr/include/postgresql "$WORK/server-pgtest/usr/include/"
     mkdir -p "$home" "$WORK/pgtest"
     printf '[configs]\npg15 = "%s"\n' "$pgc" >"$home/config.toml"
     chown postgres "$WORK/pgtest"
-    PGRX_HOME=$home cargo pgrx test pg15 --runas postgres --pgdata "$WORK/pgtest/data"
+    PGRX_HOME=$home CARGO_TARGET_DIR="$ROOT/target/pg_test" \
+        cargo pgrx test pg15 --runas postgres --pgdata "$WORK/pgtest/data"
 }
 layer "in-process tests of the shell (15)" pg_tests
 finish() {
