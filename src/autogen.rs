@@ -29,6 +29,19 @@ pub fn difference(desired: Option<&str>, schema: Option<&str>) -> Result<Differe
     let live = catalog::model(schema)?;
     let want = scratch::desired_model(schema, desired)?;
     note_others(schema, &live, &want);
+    let repartitioned = model::partitioning_changes(&live, &want);
+    if let Some(first) = repartitioned.first() {
+        return Err(MigrateError::new(
+            code::CANNOT_DIFF,
+            format!("autogenerate cannot change the partitioning of a table: {first}"),
+        )
+        .with_detail(repartitioned.join("\n"))
+        .with_hint(
+            "PostgreSQL cannot alter a partition key, and the rows would have to move: write \
+             that change by hand (a new table, the rows copied, the old one dropped) in a \
+             revision of its own, upgrade, then autogenerate again.",
+        ));
+    }
     let upgrade = model::diff(&live, &want, schema);
     Ok(Difference {
         missing: model::uses_missing(&upgrade, &live, &want),

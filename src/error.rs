@@ -43,6 +43,9 @@ pub mod code {
     /// A desired schema statement that defines no schema object, or names
     /// an object of another schema.
     pub const NOT_SCHEMA: C = C::ERRCODE_FEATURE_NOT_SUPPORTED; // 0A000
+    /// A difference autogenerate does not turn into ops (a table's
+    /// partitioning changes).
+    pub const CANNOT_DIFF: C = C::ERRCODE_FEATURE_NOT_SUPPORTED; // 0A000
     /// `migrate.check`: the live schema differs from the desired one.
     pub const DIFFERS: C = C::ERRCODE_INVALID_SCHEMA_DEFINITION; // 42P15
     /// Not in the state the call needs: autogenerate not at head, a
@@ -277,6 +280,7 @@ mod tests {
             "WRONG_KIND" => code::WRONG_KIND,
             "IN_USE" => code::IN_USE,
             "NOT_SCHEMA" => code::NOT_SCHEMA,
+            "CANNOT_DIFF" => code::CANNOT_DIFF,
             "DIFFERS" => code::DIFFERS,
             "NOT_READY" => code::NOT_READY,
             "HELD" => code::HELD,

@@ -416,6 +416,40 @@ fn create_table(p: &mut Phases, schema: &str, tname: &str, t: &Table, from: &Mod
     );
 }
 
+/// Tables of both models whose partitioning changes: another partition
+/// key, partitioned or not any more, or another parent. The differ does
+/// not turn one into the other (PostgreSQL cannot alter a partition key;
+/// the rows would have to move), so autogenerate refuses them.
+pub fn partitioning_changes(from: &Model, to: &Model) -> Vec<String> {
+    let shown = |v: &Option<String>, what: &str| match v {
+        Some(v) => format!("{what} {v}"),
+        None => format!("no {what}"),
+    };
+    from.tables
+        .iter()
+        .filter_map(|(name, old)| {
+            let new = to.tables.get(name)?;
+            if old.partition_by != new.partition_by {
+                Some(format!(
+                    "table {}: {} becomes {}",
+                    ident(name),
+                    shown(&old.partition_by, "PARTITION BY"),
+                    shown(&new.partition_by, "PARTITION BY")
+                ))
+            } else if old.partition_of != new.partition_of {
+                Some(format!(
+                    "table {}: {} becomes {}",
+                    ident(name),
+                    shown(&old.partition_of.as_ref().map(|p| ident(p)), "partition of"),
+                    shown(&new.partition_of.as_ref().map(|p| ident(p)), "partition of")
+                ))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 /// What turns table `table` stored as `old` into one stored as `new`:
 /// `SET UNLOGGED`/`SET LOGGED`, and the storage parameters that go
 /// (`RESET`) or change (`SET`).
@@ -1189,6 +1223,30 @@ mod tests {
             generated: None,
             comment: None,
         }
+    }
+
+    /// A partition key that changes is reported, not diffed.
+    #[test]
+    fn partitioning_changes_are_reported() {
+        let t = |by: Option<&str>| Table {
+            columns: vec![col("id", "integer")],
+            partition_by: by.map(String::from),
+            ..Table::default()
+        };
+        let model = |t: Table| Model {
+            tables: BTreeMap::from([("q".to_string(), t)]),
+            ..Model::default()
+        };
+        let a = model(t(Some("RANGE (id)")));
+        assert!(partitioning_changes(&a, &a).is_empty());
+        assert_eq!(
+            partitioning_changes(&a, &model(t(Some("LIST (id)")))),
+            ["table \"q\": PARTITION BY RANGE (id) becomes PARTITION BY LIST (id)"]
+        );
+        assert_eq!(
+            partitioning_changes(&model(t(None)), &a),
+            ["table \"q\": no PARTITION BY becomes PARTITION BY RANGE (id)"]
+        );
     }
 
     /// UNLOGGED and storage parameters: set right after a new table is

@@ -127,3 +127,11 @@ SELECT migrate.autogenerate('x', 'CREATE TABLE t (id int PRIMARY KEY, n int, m i
 SELECT migrate.merge(ARRAY['h1', 'h2'], 'merge', id => 'm1');
 SELECT migrate.upgrade('head');
 SELECT migrate.autogenerate('x', 'CREATE TABLE t (id int PRIMARY KEY, n int)') IS NULL AS nothing_to_do;
+
+-- a table's partitioning is not changed by autogenerate (PostgreSQL cannot
+-- alter a partition key, and the rows would have to move): refused, with
+-- the table named, by diff, check and autogenerate alike
+CREATE TABLE p (id int, at date) PARTITION BY RANGE (at);
+SELECT sqlstate($q$SELECT migrate.diff('CREATE TABLE t (id int PRIMARY KEY, n int); CREATE TABLE p (id int, at date) PARTITION BY LIST (id)')$q$);
+SELECT sqlstate($q$SELECT migrate.check('CREATE TABLE t (id int PRIMARY KEY, n int); CREATE TABLE p (id int, at date)')$q$);
+DROP TABLE p;
