@@ -316,17 +316,16 @@ pub fn model(schema: &str) -> Result<crate::model::Model> {
     // constants (a partition's bounds, defaults, view definitions) are
     // printed in the ISO style, which reads back the same whatever the
     // DateStyle of the session that runs the ops
-    let (json, objects) = crate::shell::with_setting("DateStyle", "ISO", || {
-        crate::shell::with_setting("IntervalStyle", "postgres", || {
-            crate::shell::with_search_path("pg_catalog", || {
-                crate::shell::with_setting("jit", "off", || {
-                    crate::shell::with_setting("plan_cache_mode", "force_generic_plan", || {
-                        read_model(schema)
-                    })
-                })
-            })
-        })
-    })?;
+    let (json, objects) = crate::shell::with_settings(
+        &[
+            ("DateStyle", "ISO"),
+            ("IntervalStyle", "postgres"),
+            ("search_path", "pg_catalog"),
+            ("jit", "off"),
+            ("plan_cache_mode", "force_generic_plan"),
+        ],
+        || read_model(schema),
+    )?;
     let (Some(json), Some(objects)) = (json, objects) else {
         return Err(MigrateError::new(
             code::INTERNAL,

@@ -163,6 +163,12 @@ pub fn with_search_path<T>(path: &str, f: impl FnOnce() -> Result<T>) -> Result<
 /// a PostgreSQL error unwinds through it, so levels always close in the
 /// order they opened.
 pub fn with_setting<T>(name: &str, value: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    with_settings(&[(name, value)], f)
+}
+
+/// Run `f` with each setting `(name, value)` set, as a function's `SET`
+/// clauses do: one GUC nest level for them all (see [`with_setting`]).
+pub fn with_settings<T>(settings: &[(&str, &str)], f: impl FnOnce() -> Result<T>) -> Result<T> {
     struct Level(i32);
     impl Drop for Level {
         fn drop(&mut self) {
@@ -172,28 +178,38 @@ pub fn with_setting<T>(name: &str, value: &str, f: impl FnOnce() -> Result<T>) -
             unsafe { pg_sys::AtEOXact_GUC(true, self.0) };
         }
     }
-    let name = CString::new(name)
-        .map_err(|_| MigrateError::invalid("a setting name must not contain a NUL character"))?;
-    let value = CString::new(value)
-        .map_err(|_| MigrateError::invalid("a setting must not contain a NUL character"))?;
+    let settings = settings
+        .iter()
+        .map(|(name, value)| {
+            let name = CString::new(*name).map_err(|_| {
+                MigrateError::invalid("a setting name must not contain a NUL character")
+            })?;
+            let value = CString::new(*value)
+                .map_err(|_| MigrateError::invalid("a setting must not contain a NUL character"))?;
+            Ok((name, value))
+        })
+        .collect::<Result<Vec<_>>>()?;
     // What fmgr_security_definer does for a SET clause: a new nest level,
-    // the value saved at that level.
+    // the values saved at that level.
     // SAFETY: opens a GUC nest level, closed by `Level`'s drop.
     let _level = Level(unsafe { pg_sys::NewGUCNestLevel() });
-    // SAFETY: NUL-terminated name and value that outlive the call; saved
-    // at the level just opened, so closing it restores the old value.
-    unsafe {
-        pg_sys::set_config_option(
-            name.as_ptr(),
-            value.as_ptr(),
-            pg_sys::GucContext::PGC_USERSET,
-            pg_sys::GucSource::PGC_S_SESSION,
-            pg_sys::GucAction::GUC_ACTION_SAVE,
-            true,
-            0,
-            false,
-        )
-    };
+    for (name, value) in &settings {
+        // SAFETY: NUL-terminated name and value that outlive the call;
+        // saved at the level just opened, so closing it restores the old
+        // value.
+        unsafe {
+            pg_sys::set_config_option(
+                name.as_ptr(),
+                value.as_ptr(),
+                pg_sys::GucContext::PGC_USERSET,
+                pg_sys::GucSource::PGC_S_SESSION,
+                pg_sys::GucAction::GUC_ACTION_SAVE,
+                true,
+                0,
+                false,
+            )
+        };
+    }
     f()
 }
 
