@@ -23,6 +23,11 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
+# On CI (CI=true, a fresh clone that is thrown away): no incremental
+# compilation caches, and each layer's own target directory (the
+# #[pg_test] build, 0.1.0 for the upgrade test) is removed once the layer
+# is done, so that the whole run fits on a small disk.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
 . scripts/cluster.sh
 BASE_PATH=$PATH
 VERSIONS=${TEST_VERSIONS:-$PG_VERSIONS}
@@ -65,6 +70,7 @@ pg_tests() {
         cargo pgrx test pg15 --runas postgres --pgdata "$WORK/pgtest/data"
 }
 layer "in-process tests of the shell (15)" pg_tests
+if [ "${CI:-}" = true ]; then rm -rf "$ROOT/target/pg_test" "$WORK/server-pgtest" "$WORK/pgtest"; fi
 finish() {
     cluster_stop "$WORK/pg$PG_VERSION"
     if [ "${all_passed:-no}" = yes ]; then rm -rf "$WORK"; fi

@@ -30,12 +30,14 @@ chmod 755 "$WORK"
 git -C "$ROOT" archive "$RELEASE" | tar -x -C "$WORK/src"
 grep -q '^version = "0.1.0"' "$WORK/src/Cargo.toml"
 start=$SECONDS
-if ! (cd "$WORK/src" && CARGO_TARGET_DIR="$ROOT/target/v0.1.0" \
+# (no debug info: the old sources' own profile would keep all of it)
+if ! (cd "$WORK/src" && CARGO_TARGET_DIR="$ROOT/target/v0.1.0" CARGO_PROFILE_DEV_DEBUG=false \
         cargo pgrx package --debug --pg-config "$PG_CONFIG" --out-dir "$WORK/pkg-0.1.0") \
         >"$WORK/build-0.1.0.log" 2>&1; then
     tail -50 "$WORK/build-0.1.0.log"; echo "building 0.1.0 failed"; exit 1
 fi
 echo "built 0.1.0 in $((SECONDS - start))s"
+if [ "${CI:-}" = true ]; then rm -rf "$ROOT/target/v0.1.0"; fi
 
 # a private copy of the server, with 0.1.0 in it
 pgc=$(server_copy 15 "$WORK/server")
