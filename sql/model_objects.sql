@@ -62,9 +62,15 @@ WITH ns AS (
             WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = s.oid
               AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'a'
               AND a.atttypid IN (21, 23, 20) AND r.relkind IN ('r', 'p')
-              AND s.relname = r.relname || '_' || a.attname || '_seq'
-              AND pg_catalog.pg_get_expr(f.adbin, f.adrelid) =
-                  'nextval(' || pg_catalog.quote_literal(s.oid::pg_catalog.regclass::text) || '::regclass)')
+              -- (the name first: printing the default costs more; a
+              -- default names no column, so it is printed without opening
+              -- the table, and the sequence's name is printed with its
+              -- schema under search_path = pg_catalog)
+              AND CASE WHEN s.relname = r.relname || '_' || a.attname || '_seq'
+                       THEN pg_catalog.pg_get_expr(f.adbin, 0) =
+                            'nextval(' || pg_catalog.quote_literal(pg_catalog.quote_ident($1) || '.'
+                                                                   || pg_catalog.quote_ident(s.relname::text)) || '::regclass)'
+                  END)
 ), obj AS (
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, s.oid, 0) AS key,
            -- (its ownership is apart: no dependency of its own)
@@ -191,10 +197,12 @@ WITH ns AS (
            pg_catalog.format('DROP AGGREGATE %s', p.oid::pg_catalog.regprocedure),
            pg_catalog.format('AGGREGATE %s', p.oid::pg_catalog.regprocedure),
            pg_catalog.obj_description(p.oid, 'pg_proc'), NULL
-      FROM pg_catalog.pg_proc p
-      JOIN ns ON ns.oid = p.pronamespace
-      JOIN pg_catalog.pg_aggregate g ON g.aggfnoid = p.oid
-     WHERE p.prokind = 'a' AND g.aggkind = 'n' AND g.aggmtransfn = 0
+      -- (from pg_aggregate's few rows, each one's function by its oid,
+      -- rather than a second scan of all of pg_proc)
+      FROM pg_catalog.pg_aggregate g
+      CROSS JOIN LATERAL (SELECT p.oid, p.proparallel FROM pg_catalog.pg_proc p
+                           WHERE p.oid = g.aggfnoid AND p.pronamespace = (SELECT oid FROM ns) OFFSET 0) p
+     WHERE g.aggkind = 'n' AND g.aggmtransfn = 0
        AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND ext.objid = p.oid)
     UNION ALL
     -- triggers declared on a table (a partition's clones of its parent's

@@ -1225,6 +1225,43 @@ mod tests {
         }
     }
 
+    /// sql/model.sql writes columns, constraints and indexes as json
+    /// arrays, their fields in the structs' order (cheaper to build than
+    /// objects); serde reads a struct from either form, and the model
+    /// returned by `migrate.model()` is written back with field names.
+    #[test]
+    fn the_catalog_reader_writes_fields_in_order() {
+        let c: ModelColumn =
+            serde_json::from_str(r#"["id", "serial", false, null, "by default", null, "the key"]"#)
+                .unwrap();
+        assert_eq!(c.name, "id");
+        assert_eq!(c.type_name, "serial");
+        assert!(!c.nullable);
+        assert_eq!(c.identity, Some(Identity::ByDefault));
+        assert_eq!(c.comment.as_deref(), Some("the key"));
+        let k: Constraint = serde_json::from_str(
+            r#"["foreign_key", ["a_id"], null,
+                {"schema": "public", "table": "a", "columns": ["id"]},
+                "cascade", null, true, false, null]"#,
+        )
+        .unwrap();
+        assert_eq!(k.kind, ConstraintKind::ForeignKey);
+        assert_eq!(k.columns, ["a_id"]);
+        assert_eq!(k.on_delete.as_deref(), Some("cascade"));
+        assert!(k.deferrable && !k.initially_deferred);
+        assert_eq!(k.references.map(|r| r.table), Some("a".to_string()));
+        let i: Index =
+            serde_json::from_str(r#"[["name", "(lower(code))"], true, "btree", "(x > 0)", null]"#)
+                .unwrap();
+        assert_eq!(i.keys, ["name", "(lower(code))"]);
+        assert!(i.unique);
+        assert_eq!(i.method, "btree");
+        assert_eq!(i.predicate.as_deref(), Some("(x > 0)"));
+        let back = serde_json::to_value(&c).unwrap();
+        assert_eq!(back["type"], "serial");
+        assert_eq!(back["identity"], "by default");
+    }
+
     /// A partition key that changes is reported, not diffed.
     #[test]
     fn partitioning_changes_are_reported() {
