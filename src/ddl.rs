@@ -33,6 +33,10 @@ pub struct Statement {
     /// The role an `... OWNER TO role` statement names (not for
     /// `CURRENT_USER` and the like, which always exist).
     pub owner: Option<String>,
+    /// The extension a `CREATE EXTENSION` or `COMMENT ON EXTENSION` names
+    /// (as a full `pg_dump -s` writes them): ignored when the extension
+    /// is installed, refused when it is not.
+    pub extension: Option<String>,
 }
 
 /// The command tags a desired schema may use: statements that define
@@ -162,6 +166,26 @@ pub fn check_owners(statements: &[Statement], exists: impl Fn(&str) -> bool) -> 
     Ok(())
 }
 
+/// Refuse the first `CREATE EXTENSION` or `COMMENT ON EXTENSION` that
+/// names an extension `installed` does not know: autogenerate compares no
+/// extension, and does not install one.
+pub fn check_extensions(statements: &[Statement], installed: impl Fn(&str) -> bool) -> Result<()> {
+    for s in statements {
+        if let Some(name) = s.extension.as_deref().filter(|e| !installed(e)) {
+            return Err(MigrateError::new(
+                code::UNKNOWN,
+                format!("{}: extension \"{name}\" is not installed", s.label()),
+            )
+            .with_hint(
+                "Extensions are not compared, and autogenerate does not install one: run \
+                 CREATE EXTENSION in the database first (or in a revision of its own); the \
+                 CREATE EXTENSION of an installed extension is ignored.",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `sql` with psql's `\restrict KEY` and `\unrestrict KEY` lines (which
 /// pg_dump writes around a dump) blanked: the server's parser does not know
 /// psql's meta-commands. Only the lines' text goes; their line breaks stay,
@@ -272,6 +296,7 @@ mod tests {
             concurrent: false,
             ignored: false,
             owner: None,
+            extension: None,
         }
     }
 
@@ -358,6 +383,22 @@ mod tests {
         assert!(e.message.contains("statement 2 (line 4)"), "{}", e.message);
         assert!(
             e.message.contains("role \"alice\" does not exist"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn extensions_must_be_installed() {
+        let mut ext = stmt("CREATE EXTENSION", &[]);
+        ext.ignored = true;
+        ext.extension = Some("citext".into());
+        assert!(check(&[ext.clone()], "public").is_ok());
+        assert!(check_extensions(&[ext.clone()], |e| e == "citext").is_ok());
+        let e = check_extensions(&[ext], |_| false).unwrap_err();
+        assert_eq!(e.sqlstate(), "42704");
+        assert!(
+            e.message.contains("extension \"citext\" is not installed"),
             "{}",
             e.message
         );

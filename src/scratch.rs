@@ -41,6 +41,22 @@ pub fn desired_model(schema: &str, desired: &str) -> Result<Model> {
         .collect();
         ddl::check_owners(&statements, |r| known.iter().any(|k| k == r))?;
     }
+    let extensions: Vec<String> = statements
+        .iter()
+        .filter_map(|s| s.extension.clone())
+        .collect();
+    if !extensions.is_empty() {
+        let installed: Vec<String> = read_one::<Vec<Option<String>>>(
+            "SELECT pg_catalog.array_agg(e.extname::pg_catalog.text) FROM pg_catalog.pg_extension e \
+              WHERE e.extname = ANY ($1::pg_catalog.text[])",
+            &[extensions.into()],
+        )?
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect();
+        ddl::check_extensions(&statements, |e| installed.iter().any(|k| k == e))?;
+    }
     // Function bodies are not checked while the desired schema is
     // evaluated (what pg_dump's `SET check_function_bodies = false` asks
     // for): functions are not compared, a body is checked when it runs,
@@ -107,6 +123,7 @@ fn statement(sql: &str, number: usize, at: (i32, i32), node: Node) -> Statement 
             concurrent: false,
             ignored: false,
             owner: None,
+            extension: None,
         };
     };
     let found = described(node, &mut command);
@@ -120,6 +137,7 @@ fn statement(sql: &str, number: usize, at: (i32, i32), node: Node) -> Statement 
         concurrent: found.concurrent,
         ignored: found.ignored,
         owner: found.owner,
+        extension: found.extension,
     }
 }
 
@@ -131,6 +149,7 @@ struct Found {
     concurrent: bool,
     ignored: bool,
     owner: Option<String>,
+    extension: Option<String>,
 }
 
 /// The objects `node` (a statement) creates or changes, and whether it is
@@ -245,6 +264,22 @@ fn described(node: Node, command: &mut String) -> Found {
             .push(name_list(node.child(|s: &pg_sys::DefineStmt| &s.defnames))),
         // ALTER TABLE ALL IN TABLESPACE reaches every table of the role
         Some(T::T_AlterTableMoveAllStmt) => command.push_str(" ALL IN TABLESPACE"),
+        // an installed extension's CREATE EXTENSION and COMMENT ON
+        // EXTENSION, as a full pg_dump writes them (desired_model refuses
+        // an extension that is not installed)
+        Some(T::T_CreateExtensionStmt) => {
+            f.ignored = true;
+            f.extension = node.text(|s: &pg_sys::CreateExtensionStmt| &s.extname);
+        }
+        Some(T::T_CommentStmt)
+            if node.read(|s: &pg_sys::CommentStmt| s.objtype)
+                == Some(pg_sys::ObjectType::OBJECT_EXTENSION) =>
+        {
+            f.ignored = true;
+            f.extension = node
+                .child(|s: &pg_sys::CommentStmt| &s.object)
+                .text(|s: &pg_sys::String| &s.sval);
+        }
         Some(T::T_CommentStmt) => f.names.extend(commented(node)),
         _ => {}
     }
@@ -421,6 +456,7 @@ tagged!(
     CreateSchemaStmt T_CreateSchemaStmt,
     CreateTableAsStmt T_CreateTableAsStmt,
     IntoClause T_IntoClause,
+    CreateExtensionStmt T_CreateExtensionStmt,
 );
 
 /// What a pointer field of a parse-tree node may lead to: a node (every
@@ -567,6 +603,29 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
                 &[],
             )?;
             c.update(&format!("CREATE SCHEMA {}", ident(schema)), None, &[])?;
+            // extensions installed in the live schema follow its name into
+            // the scratch schema, so that what a dump names with the
+            // schema (public.citext) is found; those that cannot move (not
+            // relocatable, or not the caller's) stay reachable unqualified
+            let movable = c.update(
+                "SELECT e.extname::pg_catalog.text FROM pg_catalog.pg_extension e \
+                  WHERE e.extnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1) \
+                    AND e.extrelocatable AND pg_catalog.pg_has_role(e.extowner, 'USAGE') \
+                  ORDER BY 1",
+                None,
+                &[aside.clone().into()],
+            )?;
+            let mut names = Vec::new();
+            for row in movable {
+                names.extend(row.get::<String>(1)?);
+            }
+            for name in names {
+                c.update(
+                    &format!("ALTER EXTENSION {} SET SCHEMA {}", ident(&name), ident(schema)),
+                    None,
+                    &[],
+                )?;
+            }
             path = format!("{}, pg_catalog", ident(schema));
             for more in others.iter().chain(extensions.then_some(&ident(&aside))) {
                 path.push_str(", ");

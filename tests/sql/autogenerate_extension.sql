@@ -21,3 +21,36 @@ DROP TYPE people.mood;
 CREATE FUNCTION people.answer() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 42';
 SELECT migrate.diff('CREATE TABLE person (id int PRIMARY KEY DEFAULT answer())', 'people');
 DROP FUNCTION people.answer();
+
+-- A whole `pg_dump -s -n people` names the extension and writes each of
+-- its objects with the schema (people.citext). CREATE EXTENSION and
+-- COMMENT ON EXTENSION of an installed extension are ignored; while the
+-- desired schema is evaluated, the extension follows the schema's name,
+-- so the qualified names are found.
+SELECT migrate.autogenerate('people', $$
+    CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA people;
+    COMMENT ON EXTENSION citext IS 'data type for case-insensitive character strings';
+    CREATE TABLE people.person (id integer NOT NULL, email people.citext NOT NULL);
+    ALTER TABLE ONLY people.person ADD CONSTRAINT person_pkey PRIMARY KEY (id);
+$$, 'people', 'p1');
+SELECT migrate.upgrade('head');
+SELECT migrate.check($$
+    CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA people;
+    CREATE TABLE people.person (id integer NOT NULL, email people.citext NOT NULL);
+    ALTER TABLE ONLY people.person ADD CONSTRAINT person_pkey PRIMARY KEY (id);
+$$, 'people');
+SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+ WHERE attrelid = 'people.person'::regclass AND attname = 'email';
+
+-- Autogenerate does not install extensions: one that is not installed is
+-- refused, naming it, with 42704 (undefined_object)
+DO $do$
+BEGIN
+    PERFORM migrate.diff($$
+        CREATE EXTENSION IF NOT EXISTS hstore WITH SCHEMA people;
+        CREATE TABLE people.person (id integer PRIMARY KEY, tags people.hstore);
+    $$, 'people');
+EXCEPTION WHEN undefined_object THEN
+    RAISE NOTICE '% %', SQLSTATE, SQLERRM;
+END
+$do$;
