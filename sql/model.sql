@@ -231,8 +231,7 @@ WITH ns AS (
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_rewrite'::pg_catalog.regclass, w.oid, 0)
       FROM pg_catalog.pg_rewrite w JOIN tbl r ON r.oid = w.ev_class
     UNION ALL
-    -- a view's rules beside its own (_RETURN), its triggers (INSTEAD OF)
-    -- and its columns' comments
+    -- a view's rules beside its own (_RETURN) and its triggers (INSTEAD OF)
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_rewrite'::pg_catalog.regclass, w.oid, 0)
       FROM pg_catalog.pg_rewrite w JOIN rel v ON v.oid = w.ev_class
      WHERE v.relkind IN ('v', 'm') AND w.rulename <> '_RETURN'
@@ -240,12 +239,6 @@ WITH ns AS (
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_trigger'::pg_catalog.regclass, g.oid, 0)
       FROM pg_catalog.pg_trigger g JOIN rel v ON v.oid = g.tgrelid
      WHERE v.relkind IN ('v', 'm', 'f') AND NOT g.tgisinternal
-    UNION ALL
-    SELECT 'comment on ' || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, v.oid, ds.objsubid)
-      FROM rel v
-      JOIN pg_catalog.pg_description ds ON ds.objoid = v.oid
-           AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid > 0
-     WHERE v.relkind IN ('v', 'm')
     UNION ALL
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_policy'::pg_catalog.regclass, y.oid, 0)
       FROM pg_catalog.pg_policy y JOIN tbl r ON r.oid = y.polrelid

@@ -1,7 +1,8 @@
 -- The objects of schema $1 that the differ creates and drops from
 -- PostgreSQL's own definition text (sequences, domains and their
 -- constraints, functions, procedures, aggregates, triggers, views,
--- materialized views and their indexes), and the partitioning of its
+-- materialized views, their indexes and their columns' comments), and the
+-- partitioning of its
 -- tables: one jsonb read by catalog::model beside sql/model.sql and merged
 -- into the same Model (src/model.rs, src/objects.rs). Run under
 -- search_path = pg_catalog, so that every name outside pg_catalog is
@@ -41,6 +42,13 @@ WITH ns AS (
       LEFT JOIN pg_catalog.pg_proc rp ON d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
             AND rp.oid = d.refobjid AND rp.pronamespace = (SELECT oid FROM ns)
      WHERE d.deptype IN ('n', 'a') AND (rc.oid IS NOT NULL OR rt.oid IS NOT NULL OR rp.oid IS NOT NULL)
+), vw AS MATERIALIZED (
+    -- the schema's views and materialized views, for the three parts
+    -- below (one scan: pg_class has no index on the schema alone)
+    SELECT v.oid, v.relkind, v.reloptions
+      FROM pg_catalog.pg_class v, ns
+     WHERE v.relnamespace = ns.oid AND v.relkind IN ('v', 'm')
+       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ext.objid = v.oid)
 ), seq AS (
     -- sequences but a serial column's (sql/model.sql compares those as
     -- the column's type) and an identity's
@@ -241,11 +249,24 @@ WITH ns AS (
            pg_catalog.format('%sVIEW %s', CASE v.relkind WHEN 'm' THEN 'MATERIALIZED ' ELSE '' END,
                v.oid::pg_catalog.regclass),
            pg_catalog.obj_description(v.oid, 'pg_class'), NULL
-      FROM pg_catalog.pg_class v
-      JOIN ns ON ns.oid = v.relnamespace
+      FROM vw v
       JOIN pg_catalog.pg_rewrite w ON w.ev_class = v.oid AND w.rulename = '_RETURN'
-     WHERE v.relkind IN ('v', 'm')
-       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ext.objid = v.oid)
+    UNION ALL
+    -- a comment on a column of a view or materialized view: an object of
+    -- its own that depends on the view, set in place when it changes
+    SELECT 'comment on ' || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, v.oid, a.attnum),
+           NULL, NULL, 'view column comment',
+           pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', v.oid::pg_catalog.regclass, a.attname, ds.description),
+           pg_catalog.jsonb_build_array(pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L',
+               v.oid::pg_catalog.regclass, a.attname, ds.description)),
+           '',
+           pg_catalog.format('COMMENT ON COLUMN %s.%I IS NULL', v.oid::pg_catalog.regclass, a.attname),
+           NULL, NULL,
+           pg_catalog.jsonb_build_array(pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, v.oid, 0))
+      FROM vw v
+      JOIN pg_catalog.pg_description ds ON ds.objoid = v.oid
+           AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid > 0
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = v.oid AND a.attnum = ds.objsubid
     UNION ALL
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, i.indexrelid, 0),
            'pg_catalog.pg_class'::pg_catalog.regclass, i.indexrelid, 'index',
@@ -255,9 +276,9 @@ WITH ns AS (
            pg_catalog.obj_description(i.indexrelid, 'pg_class'),
            pg_catalog.jsonb_build_array(pg_catalog.pg_describe_object(
                'pg_catalog.pg_class'::pg_catalog.regclass, i.indrelid, 0))
-      FROM pg_catalog.pg_index i
-      JOIN pg_catalog.pg_class m ON m.oid = i.indrelid AND m.relkind = 'm'
-      JOIN ns ON ns.oid = m.relnamespace
+      FROM vw m
+      JOIN pg_catalog.pg_index i ON i.indrelid = m.oid
+     WHERE m.relkind = 'm'
 )
 SELECT pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
     'objects', COALESCE((SELECT pg_catalog.jsonb_object_agg(o.key, pg_catalog.jsonb_build_object(

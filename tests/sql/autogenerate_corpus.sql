@@ -349,6 +349,17 @@ $$CREATE TABLE t (id int, price numeric(8,2));
   CREATE VIEW cheapest AS SELECT min(price) AS price FROM cheap$$,
 $$INSERT INTO t VALUES (1, 2.5)$$);
 SELECT * FROM steps('view_column_retyped');
+-- a comment on a view's column: set after the view is created, changed in
+-- place, and set again when the view is rebuilt around a column change
+SELECT * FROM roundtrip('view_column_comment',
+$$CREATE TABLE t (id int, price numeric);
+  CREATE VIEW cheap AS SELECT id, price FROM t WHERE price < 10;
+  COMMENT ON COLUMN cheap.price IS 'in euros'$$,
+$$CREATE TABLE t (id int, price numeric(8,2));
+  CREATE VIEW cheap AS SELECT id, price FROM t WHERE price < 10;
+  COMMENT ON COLUMN cheap.id IS 'the key';
+  COMMENT ON COLUMN cheap.price IS 'in euros, two decimals'$$);
+SELECT * FROM steps('view_column_comment');
 
 -- materialized views: created WITH DATA (populated, ready to read), with
 -- their indexes after them
