@@ -202,14 +202,14 @@ WITH ns AS (
 ), other AS MATERIALIZED (
     -- (materialized, so that the describing below runs on the rows found,
     -- not on every row of the catalogs the branches scan)
-    -- what the differ does not understand: foreign tables, composite
-    -- and range types, ordered-set and moving aggregates, rules,
+    -- what the differ does not understand: foreign tables, range
+    -- types, ordered-set and moving aggregates, rules,
     -- policies, exclusion constraints, columns with a collation of their
     -- own, and the like (sql/model_objects.sql reads sequences, domains,
     -- functions, triggers and views)
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.oid, 0) AS what
       FROM rel r
-     WHERE r.relkind IN ('f', 'c')
+     WHERE r.relkind = 'f'
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
                         WHERE x.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
                           AND x.objid = r.oid AND x.deptype = 'e')
@@ -230,6 +230,14 @@ WITH ns AS (
     UNION ALL
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_rewrite'::pg_catalog.regclass, w.oid, 0)
       FROM pg_catalog.pg_rewrite w JOIN tbl r ON r.oid = w.ev_class
+    UNION ALL
+    -- comments on a composite type's attributes (the type itself is read
+    -- by sql/model_objects.sql)
+    SELECT 'comment on ' || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.oid, ds.objsubid)
+      FROM rel r
+      JOIN pg_catalog.pg_description ds ON ds.objoid = r.oid
+           AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid > 0
+     WHERE r.relkind = 'c'
     UNION ALL
     -- a view's rules beside its own (_RETURN) and its triggers (INSTEAD OF)
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_rewrite'::pg_catalog.regclass, w.oid, 0)

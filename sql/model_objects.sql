@@ -1,7 +1,8 @@
 -- The objects of schema $1 that the differ creates and drops from
 -- PostgreSQL's own definition text (sequences, domains and their
--- constraints, functions, procedures, aggregates, triggers, views,
--- materialized views, their indexes and their columns' comments), and the
+-- constraints, composite types, functions, procedures, aggregates,
+-- triggers, views, materialized views, their indexes and their columns'
+-- comments), and the
 -- partitioning of its
 -- tables: one jsonb read by catalog::model beside sql/model.sql and merged
 -- into the same Model (src/model.rs, src/objects.rs). Run under
@@ -251,6 +252,27 @@ WITH ns AS (
            pg_catalog.obj_description(v.oid, 'pg_class'), NULL
       FROM vw v
       JOIN pg_catalog.pg_rewrite w ON w.ev_class = v.oid AND w.rulename = '_RETURN'
+    UNION ALL
+    -- composite types (CREATE TYPE ... AS (...)): created before the
+    -- tables and objects that use them; a change drops and creates the type
+    SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, c.oid, 0),
+           'pg_catalog.pg_class'::pg_catalog.regclass, c.oid, 'composite type',
+           pg_catalog.format('CREATE TYPE %s AS (%s)', c.reltype::pg_catalog.regtype,
+               (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname::text) || ' '
+                           || pg_catalog.format_type(a.atttypid, a.atttypmod)
+                           || CASE WHEN a.attcollation <> (SELECT b.typcollation FROM pg_catalog.pg_type b
+                                                           WHERE b.oid = a.atttypid)
+                                   THEN ' COLLATE ' || a.attcollation::pg_catalog.regcollation::text ELSE '' END,
+                           ', ' ORDER BY a.attnum)
+                  FROM pg_catalog.pg_attribute a
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)),
+           NULL, NULL,
+           pg_catalog.format('DROP TYPE %s', c.reltype::pg_catalog.regtype),
+           pg_catalog.format('TYPE %s', c.reltype::pg_catalog.regtype),
+           pg_catalog.obj_description(c.reltype, 'pg_type'), NULL
+      FROM pg_catalog.pg_class c, ns
+     WHERE c.relnamespace = ns.oid AND c.relkind = 'c'
+       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND ext.objid = c.reltype)
     UNION ALL
     -- a comment on a column of a view or materialized view: an object of
     -- its own that depends on the view, set in place when it changes

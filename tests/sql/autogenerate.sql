@@ -92,16 +92,17 @@ SELECT o->>'op' AS op, o->>'values' AS "values"
                            choice my_enum_type NOT NULL DEFAULT 'option1');
 $$)) AS d(o);
 
--- objects the differ does not understand (composite and range types,
--- rules, policies...) are named in a NOTICE, never silently ignored
-CREATE TYPE pair AS (a integer, b integer);
+-- objects the differ does not understand (range types, rules,
+-- policies...) are named in a NOTICE, on either side, never silently
+-- ignored
+CREATE TYPE numspan AS RANGE (subtype = numeric);
 SELECT migrate.diff($$
     CREATE TYPE my_enum_type AS ENUM ('option1', 'option2', 'option3');
     CREATE TABLE my_table (id integer PRIMARY KEY,
                            choice my_enum_type NOT NULL DEFAULT 'option1');
     CREATE TYPE span AS RANGE (subtype = integer);
 $$);
-DROP TYPE pair;
+DROP TYPE numspan;
 
 -- another schema, not on the search_path: ops name it, so they run anyway
 CREATE SCHEMA billing;

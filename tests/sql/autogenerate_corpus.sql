@@ -297,6 +297,17 @@ $$CREATE DOMAIN code AS text DEFAULT 'x' CONSTRAINT code_short CHECK (length(VAL
   CREATE TABLE t (c code)$$, $$INSERT INTO t VALUES ('abc')$$);
 SELECT * FROM steps('domain_changed');
 
+-- composite types: created before the tables and functions that use
+-- them, dropped after them
+SELECT * FROM roundtrip('composite_type',
+$$CREATE TABLE t (id int)$$,
+$$CREATE TYPE money_amount AS (value numeric(12,2), currency text COLLATE "C");
+  COMMENT ON TYPE money_amount IS 'an amount and its currency';
+  CREATE TABLE t (id int, price money_amount);
+  CREATE FUNCTION free() RETURNS money_amount LANGUAGE sql IMMUTABLE
+      RETURN ROW(0, 'EUR')::money_amount$$);
+SELECT * FROM steps('composite_type');
+
 -- functions and procedures, as PostgreSQL prints them: a new body is
 -- CREATE OR REPLACE; another result type drops the function (and what
 -- uses it) and creates it again; aggregates as CREATE AGGREGATE

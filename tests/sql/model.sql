@@ -37,7 +37,7 @@ CREATE TABLE app.audit (
 CREATE TABLE app.marker ();
 CREATE VIEW app.rich AS SELECT id FROM app.payment WHERE amount > 1000;
 CREATE DOMAIN app.positive AS int CHECK (VALUE > 0);
-CREATE TYPE app.pair AS (a integer, b integer);
+CREATE TYPE app.span AS RANGE (subtype = integer);
 
 SHOW search_path;
 SELECT jsonb_pretty(migrate.model('app'));
