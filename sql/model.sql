@@ -239,14 +239,15 @@ WITH ns AS (
            AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid > 0
      WHERE r.relkind = 'c'
     UNION ALL
-    -- a view's rules beside its own (_RETURN) and its triggers (INSTEAD OF)
+    -- a view's rules beside its own (_RETURN), and a foreign table's
+    -- triggers
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_rewrite'::pg_catalog.regclass, w.oid, 0)
       FROM pg_catalog.pg_rewrite w JOIN rel v ON v.oid = w.ev_class
      WHERE v.relkind IN ('v', 'm') AND w.rulename <> '_RETURN'
     UNION ALL
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_trigger'::pg_catalog.regclass, g.oid, 0)
       FROM pg_catalog.pg_trigger g JOIN rel v ON v.oid = g.tgrelid
-     WHERE v.relkind IN ('v', 'm', 'f') AND NOT g.tgisinternal
+     WHERE v.relkind = 'f' AND NOT g.tgisinternal
     UNION ALL
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_policy'::pg_catalog.regclass, y.oid, 0)
       FROM pg_catalog.pg_policy y JOIN tbl r ON r.oid = y.polrelid

@@ -214,18 +214,24 @@ WITH ns AS (
      WHERE g.aggkind = 'n' AND g.aggmtransfn = 0
        AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND ext.objid = p.oid)
     UNION ALL
-    -- triggers declared on a table (a partition's clones of its parent's
-    -- are not compared apart)
+    -- triggers declared on a table or a view (a partition's clones of its
+    -- parent's are not compared apart), with their state when it is not
+    -- the default (pg_dump's ALTER TABLE ... DISABLE TRIGGER)
     SELECT pg_catalog.pg_describe_object('pg_catalog.pg_trigger'::pg_catalog.regclass, g.oid, 0),
            'pg_catalog.pg_trigger'::pg_catalog.regclass, g.oid, 'trigger',
-           pg_catalog.pg_get_triggerdef(g.oid), NULL, NULL,
+           pg_catalog.pg_get_triggerdef(g.oid)
+               || CASE g.tgenabled WHEN 'O' THEN ''
+                  ELSE pg_catalog.format(E';\nALTER TABLE %s %s TRIGGER %I', g.tgrelid::pg_catalog.regclass,
+                           CASE g.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA'
+                                ELSE 'ENABLE ALWAYS' END, g.tgname) END,
+           NULL, NULL,
            pg_catalog.format('DROP TRIGGER %I ON %s', g.tgname, g.tgrelid::pg_catalog.regclass),
            pg_catalog.format('TRIGGER %I ON %s', g.tgname, g.tgrelid::pg_catalog.regclass),
            pg_catalog.obj_description(g.oid, 'pg_trigger'), NULL
       FROM pg_catalog.pg_trigger g
       JOIN pg_catalog.pg_class r ON r.oid = g.tgrelid
       JOIN ns ON ns.oid = r.relnamespace
-     WHERE NOT g.tgisinternal AND g.tgparentid = 0 AND r.relkind IN ('r', 'p')
+     WHERE NOT g.tgisinternal AND g.tgparentid = 0 AND r.relkind IN ('r', 'p', 'v')
        AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ext.objid = r.oid)
     UNION ALL
     -- views (replaced in place while their columns stay the same) and

@@ -337,6 +337,23 @@ $$CREATE TABLE t (id int, changed timestamptz);
   CREATE TRIGGER t_touch BEFORE INSERT OR UPDATE OF id ON t FOR EACH ROW EXECUTE FUNCTION touch();
   COMMENT ON TRIGGER t_touch ON t IS 'keeps changed current'$$);
 SELECT * FROM steps('trigger');
+-- a trigger's state (pg_dump's ALTER TABLE ... DISABLE TRIGGER) comes with
+-- it; an INSTEAD OF trigger on a view comes after the view
+SELECT * FROM roundtrip('trigger_disabled_and_on_view',
+$$CREATE TABLE t (id int, changed timestamptz)$$,
+$$CREATE TABLE t (id int, changed timestamptz);
+  CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql
+      AS $b$ BEGIN NEW.changed := now(); RETURN NEW; END $b$;
+  CREATE TRIGGER t_touch BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch();
+  ALTER TABLE t DISABLE TRIGGER t_touch;
+  CREATE VIEW v AS SELECT id FROM t;
+  CREATE FUNCTION v_insert() RETURNS trigger LANGUAGE plpgsql
+      AS $b$ BEGIN INSERT INTO t (id) VALUES (NEW.id); RETURN NEW; END $b$;
+  CREATE TRIGGER v_insert INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION v_insert()$$);
+SELECT * FROM steps('trigger_disabled_and_on_view');
+SELECT tgname, tgenabled FROM pg_trigger
+ WHERE tgrelid IN ('c_trigger_disabled_and_on_view.t'::regclass, 'c_trigger_disabled_and_on_view.v'::regclass)
+ ORDER BY 1;
 
 -- views: created after the tables and functions they use; a new
 -- definition with the same columns is CREATE OR REPLACE VIEW; a column a
