@@ -28,35 +28,22 @@ pub fn desired_model(schema: &str, desired: &str) -> Result<Model> {
     if let Some(note) = ddl::privileges_note(&statements) {
         notice!("{note}");
     }
-    let owners: Vec<String> = statements.iter().filter_map(|s| s.owner.clone()).collect();
-    if !owners.is_empty() {
-        let known: Vec<String> = read_one::<Vec<Option<String>>>(
-            "SELECT pg_catalog.array_agg(r.rolname::pg_catalog.text) FROM pg_catalog.pg_roles r \
-              WHERE r.rolname = ANY ($1::pg_catalog.text[])",
-            &[owners.into()],
-        )?
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-        .collect();
-        ddl::check_owners(&statements, |r| known.iter().any(|k| k == r))?;
-    }
-    let extensions: Vec<String> = statements
-        .iter()
-        .filter_map(|s| s.extension.clone())
-        .collect();
-    if !extensions.is_empty() {
-        let installed: Vec<String> = read_one::<Vec<Option<String>>>(
-            "SELECT pg_catalog.array_agg(e.extname::pg_catalog.text) FROM pg_catalog.pg_extension e \
-              WHERE e.extname = ANY ($1::pg_catalog.text[])",
-            &[extensions.into()],
-        )?
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-        .collect();
-        ddl::check_extensions(&statements, |e| installed.iter().any(|k| k == e))?;
-    }
+    // the roles OWNER TO names, and the extensions CREATE EXTENSION names,
+    // must exist: each list read with one query, none when it is empty
+    let owners = named(&statements, |s| s.owner.clone());
+    let known = existing(
+        "SELECT pg_catalog.array_agg(r.rolname::pg_catalog.text) FROM pg_catalog.pg_roles r \
+          WHERE r.rolname = ANY ($1::pg_catalog.text[])",
+        owners,
+    )?;
+    ddl::check_owners(&statements, |r| known.iter().any(|k| k == r))?;
+    let extensions = named(&statements, |s| s.extension.clone());
+    let installed = existing(
+        "SELECT pg_catalog.array_agg(e.extname::pg_catalog.text) FROM pg_catalog.pg_extension e \
+          WHERE e.extname = ANY ($1::pg_catalog.text[])",
+        extensions,
+    )?;
+    ddl::check_extensions(&statements, |e| installed.iter().any(|k| k == e))?;
     // Function bodies are not checked while the desired schema is
     // evaluated (what pg_dump's `SET check_function_bodies = false` asks
     // for): functions are not compared, a body is checked when it runs,
@@ -66,6 +53,24 @@ pub fn desired_model(schema: &str, desired: &str) -> Result<Model> {
             evaluate(schema, &statements)
         })
     })
+}
+
+/// What `field` names in any of the statements.
+fn named(statements: &[Statement], field: impl Fn(&Statement) -> Option<String>) -> Vec<String> {
+    statements.iter().filter_map(field).collect()
+}
+
+/// Which of `names` exist, by `query` (its one parameter: the names, as
+/// text[]); no query for no names.
+fn existing(query: &str, names: Vec<String>) -> Result<Vec<String>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(read_one::<Vec<Option<String>>>(query, &[names.into()])?
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 /// Split `sql` into statements with the server's parser. A syntax error is
