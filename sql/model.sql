@@ -238,6 +238,9 @@ WITH ns AS (
       JOIN pg_catalog.pg_description ds ON ds.objoid = r.oid
            AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid > 0
      WHERE r.relkind = 'c'
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
+                        WHERE x.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND x.deptype = 'e'
+                          AND x.objid = (SELECT c.reltype FROM pg_catalog.pg_class c WHERE c.oid = r.oid))
     UNION ALL
     -- a view's rules beside its own (_RETURN), and a foreign table's
     -- triggers

@@ -70,7 +70,7 @@ WITH ns AS (
              JOIN pg_catalog.pg_attrdef f ON f.adrelid = r.oid AND f.adnum = a.attnum
             WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = s.oid
               AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'a'
-              AND a.atttypid IN (21, 23, 20) AND r.relkind IN ('r', 'p')
+              AND a.atttypid IN (21, 23, 20) AND r.relkind IN ('r', 'p') AND a.attgenerated = ''
               -- (the name first: printing the default costs more; a
               -- default names no column, so it is printed without opening
               -- the table, and the sequence's name is printed with its

@@ -563,6 +563,7 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
     let mut reach_aside = false;
     let mut printed = String::new();
     let mut path = String::new();
+    let mut to_move: Vec<String> = Vec::new();
     // the schemas of the caller's search_path (one qualified call, safe
     // under any search_path)
     let callers: Vec<String> = shell::as_caller(|| {
@@ -608,10 +609,7 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
                 &[],
             )?;
             c.update(&format!("CREATE SCHEMA {}", ident(schema)), None, &[])?;
-            // extensions installed in the live schema follow its name into
-            // the scratch schema, so that what a dump names with the
-            // schema (public.citext) is found; those that cannot move (not
-            // relocatable, or not the caller's) stay reachable unqualified
+            // extensions installed in the live schema, moved below
             let movable = c.update(
                 "SELECT e.extname::pg_catalog.text FROM pg_catalog.pg_extension e \
                   WHERE e.extnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1) \
@@ -620,16 +618,8 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
                 None,
                 &[aside.clone().into()],
             )?;
-            let mut names = Vec::new();
             for row in movable {
-                names.extend(row.get::<String>(1)?);
-            }
-            for name in names {
-                c.update(
-                    &format!("ALTER EXTENSION {} SET SCHEMA {}", ident(&name), ident(schema)),
-                    None,
-                    &[],
-                )?;
+                to_move.extend(row.get::<String>(1)?);
             }
             path = format!("{}, pg_catalog", ident(schema));
             for more in others.iter().chain(extensions.then_some(&ident(&aside))) {
@@ -650,6 +640,20 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
              in the database.",
         )
     })?;
+    // Extensions installed in the live schema follow its name into the
+    // scratch schema, so that what a dump names with the schema
+    // (public.citext) is found. Each moves in a subtransaction of its own:
+    // one that cannot (not relocatable, a member the caller does not own,
+    // as with a trusted extension a user installed, or a member outside
+    // the extension's schema) stays where it is, reachable unqualified.
+    for name in &to_move {
+        let sql = format!(
+            "ALTER EXTENSION {} SET SCHEMA {}",
+            ident(name),
+            ident(schema)
+        );
+        let _ = shell::subtransaction(|| shell::write(&sql, &[]));
+    }
     // one search_path for all the statements (none of those that run can
     // change it), not a setting made and undone around each
     shell::with_search_path(&path, || {
