@@ -48,8 +48,7 @@ WITH ns AS (
 ), col AS (
     -- a column whose default takes the next value of a sequence it owns,
     -- under the name PostgreSQL gives a serial's sequence, is a serial
-    SELECT c.rel, c.attnum, CASE WHEN c.serial IS NOT NULL THEN c.seq END AS serial_seq,
-           c.atttypid, c.attcollation, c.attgenerated,
+    SELECT c.rel, c.attnum, c.atttypid, c.attcollation, c.attgenerated,
            -- a ModelColumn, its fields in order (a json array costs less
            -- to build than an object, and serde reads a struct from either)
            pg_catalog.json_build_array(
@@ -60,7 +59,7 @@ WITH ns AS (
                CASE c.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
                CASE WHEN c.attgenerated = 's' THEN c.expr END,
                c.comment) AS obj
-      FROM (SELECT a.attrelid AS rel, a.attnum, a.attname::text AS attname, s.oid AS seq,
+      FROM (SELECT a.attrelid AS rel, a.attnum, a.attname::text AS attname,
                    a.atttypid, a.attcollation,
                    CASE WHEN s.oid IS NOT NULL
                         THEN CASE a.atttypid WHEN 21 THEN 'smallserial' WHEN 23 THEN 'serial' ELSE 'bigserial' END

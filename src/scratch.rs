@@ -594,7 +594,11 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
                                    AND d.objid = p.oid \
                                  WHERE d.deptype = 'e' AND p.pronamespace = \
                                        (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1)), \
-                        pg_catalog.quote_ident($1)",
+                        pg_catalog.quote_ident($1), \
+                        ARRAY(SELECT e.extname::pg_catalog.text FROM pg_catalog.pg_extension e \
+                               WHERE e.extnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1) \
+                                 AND e.extrelocatable AND pg_catalog.pg_has_role(e.extowner, 'USAGE') \
+                               ORDER BY 1)",
                 Some(1),
                 &[schema.into(), callers.clone().into()],
             )?;
@@ -603,24 +607,14 @@ fn evaluate(schema: &str, statements: &[Statement]) -> Result<Model> {
             let others: Option<String> = first.get(2)?;
             let extensions = first.get::<bool>(3)?.unwrap_or(false);
             printed = first.get::<String>(4)?.unwrap_or_else(|| ident(schema));
+            // the extensions installed in the live schema, moved below
+            to_move = first.get::<Vec<String>>(5)?.unwrap_or_default();
             c.update(
                 &format!("ALTER SCHEMA {} RENAME TO {}", ident(schema), ident(&aside)),
                 None,
                 &[],
             )?;
             c.update(&format!("CREATE SCHEMA {}", ident(schema)), None, &[])?;
-            // extensions installed in the live schema, moved below
-            let movable = c.update(
-                "SELECT e.extname::pg_catalog.text FROM pg_catalog.pg_extension e \
-                  WHERE e.extnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1) \
-                    AND e.extrelocatable AND pg_catalog.pg_has_role(e.extowner, 'USAGE') \
-                  ORDER BY 1",
-                None,
-                &[aside.clone().into()],
-            )?;
-            for row in movable {
-                to_move.extend(row.get::<String>(1)?);
-            }
             path = format!("{}, pg_catalog", ident(schema));
             for more in others.iter().chain(extensions.then_some(&ident(&aside))) {
                 path.push_str(", ");
